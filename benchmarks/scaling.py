@@ -53,6 +53,7 @@ from coderm_evalplus.scaling import (
     difficulty_buckets,
     tie_accuracy,
 )
+from coderm_evalplus.select.base import fit_selector
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
@@ -172,8 +173,13 @@ def _band(values: Sequence[float]) -> dict[str, float]:
 def simulate(s: ScalingSet, selector_name: str, n_orders: int, seed: int,
              policy: ScalingPolicy) -> dict[str, Any]:
     """Fixed-M and dynamic accuracy over ``n_orders`` test orders for one selector."""
-    select = get_selector(selector_name).select
+    selector = get_selector(selector_name)
+    select = selector.select
     problems = s.problems
+
+    def fit(mats: dict[str, np.ndarray]) -> None:
+        """Run-level selectors see the same columns as the accuracy they produce."""
+        fit_selector(selector, problems, {t: OutcomeMatrix(t, v) for t, v in mats.items()})
     n_cands = {p.task_id: len(p.candidates) for p in problems}
     fixed_pairs = {m: sum(min(m, s.pool[t]) * n_cands[t] for t in s.pool) for m in FIXED_M}
     fixed100_tests = sum(min(100, k) for k in s.pool.values())
@@ -187,18 +193,22 @@ def simulate(s: ScalingSet, selector_name: str, n_orders: int, seed: int,
     started = time.monotonic()
     for order in _orders(s, n_orders, seed):
         per_fixed: dict[int, dict[str, float]] = {m: {} for m in FIXED_M}
-        for p in problems:
-            full = s.matrices[p.task_id][:, order[p.task_id]]
-            for m in FIXED_M:
-                per_fixed[m][p.task_id] = tie_accuracy(p, full[:, :m], select, seed)
+        for m in FIXED_M:
+            cut = {p.task_id: s.matrices[p.task_id][:, order[p.task_id][:m]] for p in problems}
+            fit(cut)
+            for p in problems:
+                per_fixed[m][p.task_id] = tie_accuracy(p, cut[p.task_id], select, seed)
         for m in FIXED_M:
             fixed_acc[m].append(float(np.mean(list(per_fixed[m].values()))))
         alloc = allocate(problems, MatrixSource(s.matrices, order), select,
-                         budget=sum(s.pool.values()), policy=policy, seed=seed)
+                         budget=sum(s.pool.values()), policy=policy, seed=seed,
+                         fit=getattr(selector, "fit", None))
         states = alloc.states
 
         def acc_at(k: dict[str, int], states: dict[str, Any] = states) -> dict[str, float]:
-            return {t: tie_accuracy(st.problem, st.verdicts[:, :k[t]], select, seed)
+            cut = {t: st.verdicts[:, :k[t]] for t, st in states.items()}
+            fit(cut)
+            return {t: tie_accuracy(st.problem, cut[t], select, seed)
                     for t, st in states.items()}
 
         for b in BUDGET_SHARES:
@@ -216,12 +226,14 @@ def simulate(s: ScalingSet, selector_name: str, n_orders: int, seed: int,
                 bucket_rows.append(difficulty_buckets(problems, diff, {
                     "initial": first, "fixed-100": per_fixed[100], "dynamic": accs,
                     "tests": {t: float(point["k"][t]) for t in states}}))
-                for p in problems:
-                    lab = p.labels
-                    for key, cols in (("fixed-100", min(100, s.pool[p.task_id])),
-                                      ("dynamic-50%", point["k"][p.task_id])):
-                        full = s.matrices[p.task_id][:, order[p.task_id][:cols]]
-                        sel = select(p, OutcomeMatrix(p.task_id, full),
+                for key, ks in (("fixed-100", {t: min(100, s.pool[t]) for t in s.pool}),
+                                ("dynamic-50%", point["k"])):
+                    cut = {p.task_id: s.matrices[p.task_id][:, order[p.task_id][:ks[p.task_id]]]
+                           for p in problems}
+                    fit(cut)
+                    for p in problems:
+                        lab = p.labels
+                        sel = select(p, OutcomeMatrix(p.task_id, cut[p.task_id]),
                                      np.random.default_rng(seed))
                         acc = np.zeros(len(lab), dtype=bool)
                         acc[np.asarray(sel.tied, dtype=int)] = True

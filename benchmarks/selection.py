@@ -48,6 +48,7 @@ import numpy as np
 
 from coderm_evalplus import metrics, plugins
 from coderm_evalplus.model import OutcomeMatrix, Problem, UnitTest
+from coderm_evalplus.select.base import fit_selector
 from coderm_evalplus.synthetic import build_synthetic, label_problems
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,6 +136,7 @@ def evaluate(bench: BenchSet, seed: int) -> dict[str, float]:
     res = {"vanilla": 100 * metrics.vanilla_pass_at_1(list(labels.values()))}
     for column, name, options in SELECTORS:
         selector = plugins.get_selector(name, **options)
+        fit_selector(selector, bench.problems, bench.matrices)
         rng = np.random.default_rng(seed)
         sels = {p.task_id: selector.select(p, bench.matrices[p.task_id], rng)
                 for p in bench.problems}

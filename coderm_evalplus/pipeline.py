@@ -25,6 +25,7 @@ from .execute.cache import default_cache_path
 from .execute.runner import ExecutionStats, execute_problems
 from .model import OutcomeMatrix, Problem, Selection
 from .plugins import get_selector, load_plugins, selectors
+from .select.base import fit_selector
 
 DEFAULT_COMPARE = ("first", "random", "coderm", "codet", "robust")
 
@@ -157,6 +158,7 @@ def select_all(problems: Sequence[Problem], matrices: Mapping[str, OutcomeMatrix
         if name == "oracle" and not have_labels:
             continue
         sel = get_selector(name)
+        fit_selector(sel, problems, matrices)
         out[name] = {p.task_id: sel.select(p, matrices[p.task_id],
                                            task_rng(seed, p.task_id, name))
                      for p in problems}

@@ -74,6 +74,7 @@ from .errors import UsageError
 from .model import OutcomeMatrix, Problem, Selection, UnitTest, Verdict
 
 SelectFn = Callable[[Problem, OutcomeMatrix, np.random.Generator], Selection]
+FitFn = Callable[[Sequence[Problem], Mapping[str, OutcomeMatrix]], None]
 
 
 @dataclass(frozen=True)
@@ -326,8 +327,12 @@ def _min_tests(size: int, remaining: int | None, tests: int) -> int:
 
 
 def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, *,
-             budget: int, policy: ScalingPolicy | None = None, seed: int = 0) -> Allocation:
+             budget: int, policy: ScalingPolicy | None = None, seed: int = 0,
+             fit: FitFn | None = None) -> Allocation:
     """Spend at most ``budget`` tests over ``problems`` (see the module docstring).
+
+    ``fit`` (a selector's ``fit``, see ``select.base.fit_selector``) is called with every
+    problem's matrix so far after each round, before the problems re-select.
 
     Deterministic for a seed.  Problems may start with no tests; those the initial round
     cannot reach (budget smaller than ``initial`` x problems) stay at zero tests, visited
@@ -347,6 +352,7 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
         if not grants:
             return
         got = source.reveal(grants)
+        left: dict[str, int | None] = {}
         for t, n in grants.items():
             cols = got.get(t)
             cols = np.zeros((states[t].verdicts.shape[0], 0), np.int8) if cols is None \
@@ -356,9 +362,12 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
             spent += cols.shape[1]
             pairs += cols.size
             rem = source.remaining(t)
-            if cols.shape[1] < n:
-                rem = 0  # the source ran dry
-            _update(st, select, policy, seed, rem)
+            left[t] = 0 if cols.shape[1] < n else rem  # 0: the source ran dry
+        if fit is not None:  # run-level statistics see every problem's tests so far
+            fit([s.problem for s in states.values()],
+                {t: OutcomeMatrix(t, s.verdicts) for t, s in states.items()})
+        for t, rem in left.items():
+            _update(states[t], select, policy, seed, rem)
         trace.append({"tests": spent, "pairs": pairs,
                       "k": {t: s.tests for t, s in states.items()}})
 
@@ -630,7 +639,7 @@ def run_dynamic(problems: Sequence[Problem], config: Any, *,
         default_budget = cap * len(problems)
     budget = config.test_budget if config.test_budget is not None else default_budget
     allocation = allocate(problems, source, selector.select, budget=budget, policy=policy,
-                          seed=config.seed)
+                          seed=config.seed, fit=getattr(selector, "fit", None))
     for p in problems:
         p.tests = [replace(t, index=j) for j, t in enumerate(source.revealed[p.task_id])]
     if grade is not None:

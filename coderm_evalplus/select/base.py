@@ -8,6 +8,7 @@ can give the tie-aware expected accuracy and a run is reproducible.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import numpy as np
@@ -22,6 +23,19 @@ class Selector(Protocol):
                rng: np.random.Generator) -> Selection:
         """Pick one candidate of ``problem`` given its outcome matrix."""
         ...
+
+
+def fit_selector(selector: object, problems: Sequence[Problem],
+                 matrices: Mapping[str, OutcomeMatrix]) -> None:
+    """Let a selector look at the whole run before it selects, if it wants to.
+
+    A selector may define ``fit(problems, matrices)`` to estimate run-level statistics
+    (``robust`` estimates how consistent the run's tests are: test quality belongs to the
+    test generator, not to one problem).  Selectors without ``fit`` are per-problem rules.
+    """
+    fit = getattr(selector, "fit", None)
+    if callable(fit):
+        fit(problems, matrices)
 
 
 def pick_among(task_id: str, scores: np.ndarray, tied: np.ndarray, rng: np.random.Generator,

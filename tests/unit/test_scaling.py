@@ -262,3 +262,19 @@ def test_novelty_floor_keeps_a_not_yet_discriminated_problem_alive():
     assert runs[0.0].states["late"].stopped == "stable"
     assert runs[2.0].states["late"].tests > 5
     assert runs[2.0].states["late"].selection.tied == [0]
+
+
+def test_run_level_fit_sees_every_problem_after_each_round():
+    p, m = decided_problem()
+    q, c = contested_problem()
+    seen: list[dict[str, int]] = []
+
+    def fit(problems, matrices):
+        assert {x.task_id for x in problems} == {p.task_id, q.task_id}
+        seen.append({t: mat.verdicts.shape[1] for t, mat in matrices.items()})
+
+    alloc = allocate([p, q], MatrixSource({p.task_id: m, q.task_id: c}), coderm(),
+                     budget=40, policy=ScalingPolicy(initial=5, batch=5), seed=0, fit=fit)
+    assert len(seen) == len(alloc.trace)  # once per round, before the re-selection
+    assert seen[0] == {p.task_id: 5, q.task_id: 5}
+    assert seen[-1] == {t: s.tests for t, s in alloc.states.items()}

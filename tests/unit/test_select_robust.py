@@ -40,7 +40,8 @@ def test_popular_wrong_behaviour_passing_most_wrong_tests():
     assert accuracy(CodeTSelector(), p, m, lab) == 1.0
     sel = RobustSelector().select(p, m, np.random.default_rng(0))
     assert sel.tied == [0, 1, 2, 3, 4, 5]
-    assert sel.meta["test_consistency"] == pytest.approx(9 / 15)
+    assert sel.meta["rule"] == "dual_agreement"
+    assert sel.meta["consistency"] == pytest.approx(9 / 15)
 
 
 def test_clean_tests_follow_the_vote_even_against_a_big_wrong_cluster():
@@ -52,7 +53,8 @@ def test_clean_tests_follow_the_vote_even_against_a_big_wrong_cluster():
     assert accuracy(CodeRMSelector(), p, m, lab) == 1.0
     sel = RobustSelector().select(p, m, np.random.default_rng(0))
     assert sel.tied == [0, 1]
-    assert sel.meta["test_consistency"] == pytest.approx(0.999)
+    assert sel.meta["rule"] == "vote"
+    assert sel.meta["consistency"] == pytest.approx(1.0)
 
 
 def test_uninformative_tests_are_ignored_and_zero_tests_tie_everything():
@@ -79,6 +81,49 @@ def test_zero_candidates_and_bad_options():
         RobustSelector().select(Problem("T/2"), OutcomeMatrix("T/2", np.zeros((0, 2), np.int8)),
                                 np.random.default_rng(0))
     with pytest.raises(ValueError):
-        RobustSelector(evidence_weight=-1)
+        RobustSelector(threshold=1.5)
+    with pytest.raises(ValueError):
+        RobustSelector(pseudo_tests=-1)
     with pytest.raises(TypeError):
         RobustSelector(bogus=1)
+
+
+def _run(groups_by_task: dict[str, list[tuple[int, str]]]):
+    problems, matrices = [], {}
+    for tid, groups in groups_by_task.items():
+        p, m, _ = build(groups)
+        p.task_id = m.task_id = tid
+        problems.append(p)
+        matrices[tid] = m
+    return problems, matrices
+
+
+def test_fit_lets_the_run_judge_a_problem_with_few_tests():
+    # Problem "small": two informative tests, both passed by a popular mutant (q = 1 by
+    # luck); the right behaviour (2 copies) passes one.  Alone it looks clean -> vote.
+    small = [(2, "10"), (6, "11"), (2, "01")]
+    # A run whose other problems have contradicting tests (q = 0.5 each) pulls it to
+    # dual agreement; a run of clean problems keeps the vote.
+    noisy = {f"N/{i}": [(3, "1100"), (3, "0011")] for i in range(6)}
+    clean = {f"C/{i}": [(3, "1111"), (3, "1100")] for i in range(6)}
+    for others, rule in ((noisy, "dual_agreement"), (clean, "vote")):
+        problems, matrices = _run({"small": small, **others})
+        sel = RobustSelector()
+        assert sel.select(problems[0], matrices["small"],
+                          np.random.default_rng(0)).meta["rule"] == "vote"
+        sel.fit(problems, matrices)
+        got = sel.select(problems[0], matrices["small"], np.random.default_rng(0))
+        assert got.meta["rule"] == rule, others
+        assert got.meta["run_consistency"] == pytest.approx(
+            1.0 if others is clean else (2 + 6 * 2) / (2 + 6 * 4))
+
+
+def test_pipeline_fits_run_level_selectors_before_selecting():
+    from coderm_evalplus.pipeline import select_all
+
+    small = [(2, "10"), (6, "11"), (2, "01")]
+    noisy = {f"N/{i}": [(3, "1100"), (3, "0011")] for i in range(6)}
+    problems, matrices = _run({"small": small, **noisy})
+    out = select_all(problems, matrices, ["robust"], seed=0)
+    assert out["robust"]["small"].meta["rule"] == "dual_agreement"
+    assert out["robust"]["small"].tied == [2, 3, 4, 5, 6, 7]
