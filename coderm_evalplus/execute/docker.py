@@ -31,7 +31,6 @@ unfinished pairs are re-run by :func:`.local.run_with_retries`.
 from __future__ import annotations
 
 import atexit
-import hashlib
 import json
 import os
 import secrets
@@ -47,7 +46,7 @@ from typing import cast
 from ..errors import RunError
 from ..hookspecs import hookimpl
 from .base import Batch, Limits, OnVerdict, default_jobs
-from .local import WORKER_PATH, LocalExecutor, WorkerProcess
+from .local import LocalExecutor, WorkerProcess, worker_digest
 
 DEFAULT_IMAGE = "coderm-evalplus-sandbox:latest"
 RUN_LABEL = "coderm-evalplus.run"
@@ -95,11 +94,6 @@ def _daemon_error(stderr: str) -> RunError | None:
         return RunError("docker sandbox: the Docker daemon is not reachable; start it "
                         "(`sudo dockerd &` or `sudo sandbox/setup_docker.sh`)")
     return None
-
-
-def worker_digest() -> str:
-    """sha256 of this package's worker.py: the image must run exactly this file."""
-    return hashlib.sha256(WORKER_PATH.read_bytes()).hexdigest()
 
 
 def inspect_image(image: str) -> tuple[str, str]:

@@ -9,6 +9,8 @@ concurrent runs on one machine never share one.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import os
 import subprocess
@@ -22,6 +24,12 @@ from ..hookspecs import hookimpl
 from .base import Batch, Limits, OnVerdict, TestSpec, default_jobs
 
 WORKER_PATH = Path(__file__).with_name("worker.py")
+
+
+@functools.cache
+def worker_digest() -> str:
+    """sha256 of this package's worker.py: the code that defines what a verdict is."""
+    return hashlib.sha256(WORKER_PATH.read_bytes()).hexdigest()
 CRASH = 4
 _MAX_SERVER_RESTARTS_PER_BATCH = 2
 
@@ -50,7 +58,7 @@ class WorkerProcess:
         """Send a batch, yield (test position, verdict); raise EOFError if the server dies."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
         try:
-            self.proc.stdin.write(json.dumps(batch.as_message(limits)) + "\n")
+            self.proc.stdin.write(json.dumps(_message(batch, limits)) + "\n")
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError) as exc:
             raise EOFError("worker stdin closed") from exc
@@ -70,6 +78,19 @@ class WorkerProcess:
             except (OSError, subprocess.TimeoutExpired, ValueError):
                 self.proc.kill()
                 self.proc.wait()
+
+
+@functools.lru_cache(maxsize=16)
+def _limits_dict(limits: Limits) -> dict:
+    return limits.as_dict()  # dataclasses.asdict deep-copies: once per run, not per batch
+
+
+def _message(batch: Batch, limits: Limits) -> dict:
+    """``batch.as_message(limits)``, without re-deriving the limits for every batch."""
+    return {"id": batch.id, "program": batch.program,
+            "tests": [{"source": t.source, "kind": t.kind, "class_name": t.class_name}
+                      for t in batch.tests],
+            "limits": _limits_dict(limits)}
 
 
 def scrubbed_env() -> dict[str, str]:
@@ -124,8 +145,9 @@ class LocalExecutor:
 
     @property
     def runtime_id(self) -> str:
-        """Part of every cache key: verdicts depend on the interpreter that produced them."""
-        return f"local:python{sys.version.split()[0]}"
+        """Part of every cache key: verdicts depend on the interpreter and on the worker
+        that produced them (a fixed worker bug must not be replayed from the cache)."""
+        return f"local:python{sys.version.split()[0]}:worker-{worker_digest()[:16]}"
 
     def _argv(self, slot: int) -> list[str]:
         # -s -P rather than -I: isolated from user site-packages and the cwd, but the

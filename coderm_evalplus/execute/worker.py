@@ -75,6 +75,7 @@ _TAINT = -2  # the runner will exit; fork a fresh one for the remaining tests
 _BATCH_END = -3  # the runner finished the message and waits for the next one
 _READY = -4  # a fresh runner finished its set-up (sent once, before its first message)
 _READY_TIMEOUT = 10.0  # seconds a fresh runner may take to set itself up
+_GO = b"G"  # server -> spare runner: the previous runner is dead, enter the sandbox
 
 # The child's own bookkeeping must not depend on builtins a test may have replaced.
 _len, _sorted, _list, _dict, _range, _isinstance = len, sorted, list, dict, range, isinstance
@@ -138,9 +139,9 @@ def _root_name(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _imported_names(tree: ast.AST) -> set[str]:
+def _imported_names(nodes: list[ast.AST]) -> set[str]:
     names = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 names.add((alias.asname or alias.name).split(".")[0])
@@ -162,10 +163,11 @@ def may_touch_shared_state(source: str) -> bool:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return False  # it cannot run, so it cannot touch anything
-    imported = _imported_names(tree)
+    nodes = list(ast.walk(tree))  # walked once: the walk costs more than the checks
+    imported = _imported_names(nodes)
     guarded: dict[str, frozenset[str]] = {}  # local name of sys / os -> allowed attributes
     star_mutators = False
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name in _SAFE_MODULE_ATTRS:
@@ -179,7 +181,7 @@ def may_touch_shared_state(source: str) -> bool:
         elif isinstance(node, ast.ImportFrom) and node.module == "random" and \
                 any(a.name == "*" for a in node.names):
             star_mutators = True
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Name) and node.id in _SUSPICIOUS_NAMES:
             return True
         if star_mutators and isinstance(node, ast.Name) and node.id in _STAR_BOUND_MUTATORS:
@@ -231,14 +233,21 @@ def _unshare_network() -> bool:
     if os.geteuid() != 0:
         return False
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        return libc.unshare(0x40000000) == 0  # CLONE_NEWNET
+        return _libc().unshare(0x40000000) == 0  # CLONE_NEWNET
     except OSError:
         return False
 
 
+_LIBC = None
+
+
 def _libc():
-    return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    """libc, loaded once in the server: ``find_library`` runs ``ldconfig`` (a fork and an
+    exec, milliseconds), which a runner set-up must not pay after every timeout."""
+    global _LIBC
+    if _LIBC is None:
+        _LIBC = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    return _LIBC
 
 
 def _blocked_ancestor(path: str) -> str | None:
@@ -342,7 +351,16 @@ class Sandbox:
         if self.uid is not None:
             os.chown(self.workdir, self.uid, self.uid)
         os.chmod(self.workdir, 0o700)
-        self.outfile = os.path.join(self.workdir, ".out")
+        # runners' output files live (unlinked at once) in a directory of the server's
+        # that the sandbox uid cannot enter: no name a test could replace by a symlink, and
+        # no trace in the work dir whose state the runners fingerprint
+        self.outdir = tempfile.mkdtemp(prefix=".coderm-out-",
+                                       dir=os.path.dirname(os.path.abspath(self.workdir)))
+        self.server_pid = os.getpid()
+        try:
+            _libc()  # loaded here once, so that every runner inherits it
+        except OSError:
+            pass
 
     def describe(self) -> dict:
         return {"root": self.root, "uid_drop": self.uid is not None,
@@ -350,8 +368,10 @@ class Sandbox:
                 "interpreter_readable": self.interpreter_readable,
                 "workdir": self.workdir}
 
-    def reap(self, pid: int) -> None:
-        """Kill the child, its process group and (as root) every process of the sandbox uid."""
+    def reap(self, pid: int, sweep: bool = True) -> None:
+        """Kill the child, its process group and (as root, with ``sweep``) every process of
+        the sandbox uid.  The server passes ``sweep=False`` when the next runner will do
+        that sweep itself (see :func:`_enter_sandbox`) before any untrusted code runs."""
         for target in (-pid, pid):
             try:
                 os.kill(target, signal.SIGKILL)
@@ -361,7 +381,7 @@ class Sandbox:
             os.waitpid(pid, 0)
         except ChildProcessError:
             pass
-        if self.uid is not None:
+        if sweep and self.uid is not None:
             sweeper = os.fork()
             if sweeper == 0:
                 try:
@@ -376,8 +396,6 @@ class Sandbox:
     def clean_workdir(self) -> None:
         for name in os.listdir(self.workdir):
             path = os.path.join(self.workdir, name)
-            if name == ".out":
-                continue
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             else:
@@ -391,25 +409,38 @@ class Sandbox:
 
 def _die_with_parent(server_pid: int) -> None:
     """SIGKILL this runner when its server dies (PR_SET_PDEATHSIG), so a server killed
-    mid-pair never leaves a hanging runner behind.  Set after the uid drop, which clears
-    it; if the server died before that, exit now."""
+    mid-pair never leaves a hanging runner behind.  Set again after the uid drop, which
+    clears it; if the server died before that, exit now."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        _libc().prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
     if os.getppid() != server_pid:
         os._exit(0)
 
 
-def _enter_child(sandbox: Sandbox, limits: dict, report_fd: int) -> None:
-    """Runs right after fork() in the child: confine it before any untrusted code runs."""
-    server_pid = os.getppid()
+def _prepare_runner(sandbox: Sandbox, limits: dict) -> list[tuple[int, str, int]]:
+    """Runs right after fork() in a (spare) runner, still as root: everything of the
+    confinement that needs neither the previous runner gone nor the work dir clean.
+
+    Output goes to a fresh file created exclusively in the server's private ``outdir``
+    and unlinked at once: only this runner holds it (a test cannot plant a symlink there,
+    and the work dir, which other runners fingerprint, does not change).
+    """
     os.setsid()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    out = os.open(sandbox.outfile, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    for _ in range(100):
+        path = os.path.join(sandbox.outdir, f"{os.getpid()}-{os.urandom(6).hex()}")
+        try:
+            out = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise OSError("no output file")
+    os.unlink(path)
     if sandbox.uid is not None:
         os.fchown(out, sandbox.uid, sandbox.uid)
     os.dup2(out, 1)
@@ -418,31 +449,41 @@ def _enter_child(sandbox: Sandbox, limits: dict, report_fd: int) -> None:
     os.chdir(sandbox.workdir)
     mem = int(limits.get("memory_mb", 4096)) * 1024 * 1024
     fsize = int(limits.get("max_output_bytes", 8 << 20))
-    nproc = int(limits.get("max_processes", 64))
     for res, value in ((resource.RLIMIT_AS, mem), (resource.RLIMIT_FSIZE, fsize),
                        (resource.RLIMIT_CORE, 0)):
         try:
             resource.setrlimit(res, (value, value))
         except (ValueError, OSError):
             pass
+    _die_with_parent(sandbox.server_pid)
+    return _open_import_dirs() if sandbox.uid is not None else []
+
+
+def _enter_sandbox(sandbox: Sandbox, limits: dict, import_dirs: list) -> None:
+    """Runs in a runner once the server let it go (the previous runner is dead): drop to
+    the sandbox uid and, first of all, kill every other process of that uid (what a
+    previous runner left behind: the sweep).  ``kill(-1)`` spares its caller."""
+    nproc = int(limits.get("max_processes", 64))
     if sandbox.uid is not None:
-        import_dirs = _open_import_dirs()
         os.setgroups([])
         os.setgid(sandbox.uid)
         os.setuid(sandbox.uid)
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
         _use_import_dirs(import_dirs)
     try:
         # counts every process of the (dedicated) uid; ignored for root, hence after setuid
         resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
     except (ValueError, OSError):
         pass
-    _die_with_parent(server_pid)
+    _die_with_parent(sandbox.server_pid)  # the uid drop cleared it
     os.environ.clear()
     os.environ.update({"PATH": "/usr/bin:/bin", "HOME": sandbox.workdir, "LANG": "C.UTF-8",
                        "TMPDIR": sandbox.workdir})
     tempfile.tempdir = sandbox.workdir
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
-    _ = report_fd
 
 
 def _open_import_dirs() -> list[tuple[int, str, int]]:
@@ -580,16 +621,24 @@ def _read_exact(fd: int, n: int) -> bytes:
 
 
 def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int) -> None:
-    """Body of a forked runner: take batches from ``cmd_fd`` until tainted, then _exit.
+    """Body of a forked runner: wait for the go byte, enter the sandbox, then take batches
+    from ``cmd_fd`` until tainted, then _exit.
 
-    A runner lives across batches (so a fork is paid per misbehaving pair, not per
-    candidate).  Each batch message is ``(program, tests, start, probe, unsafe)``.
-    Two fingerprints guard reuse: ``batch_state`` (taken after the candidate program ran
-    once) must hold after every pair; ``pristine`` (taken before any untrusted code)
-    must hold after a batch before the runner may take another one.
+    A runner is forked ahead of need (a spare, see :class:`Server`) and does
+    its root set-up while the previous runner still works; the server sends the go byte
+    once the previous runner is dead.  A runner lives across batches (so a fork is paid per
+    misbehaving pair, not per candidate).  Each batch message is
+    ``(program, tests, start, probe, unsafe)``.  Two fingerprints guard reuse:
+    ``batch_state`` (taken after the candidate program ran once) must hold after every
+    pair; ``pristine`` (taken before any untrusted code, once the server cleaned the work
+    dir, i.e. when the first message arrives) must hold after a batch before the runner may
+    take another one.
     """
     try:
-        _enter_child(sandbox, limits, report_fd)
+        import_dirs = _prepare_runner(sandbox, limits)
+        if os.read(cmd_fd, 1) != _GO:
+            os._exit(0)
+        _enter_sandbox(sandbox, limits, import_dirs)
 
         def report(index: int, code: int) -> None:
             os.write(report_fd, _REC.pack(index, code))
@@ -618,12 +667,18 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int) -> 
                 codes[source] = hit
             return hit
 
-        pristine = _Baseline(sandbox.workdir)
         report(_READY, 0)
+        pristine = None
+        last_program: object = None
+        program_code = None
         while True:
             size = _REC_LEN.unpack(_read_exact(cmd_fd, _REC_LEN.size))[0]
             program, tests, start, probe, unsafe = pickle.loads(_read_exact(cmd_fd, size))
-            program_code = _compile(program, "<candidate>")
+            if pristine is None:
+                pristine = _Baseline(sandbox.workdir)
+            if program != last_program:  # consecutive batches mostly share their candidate
+                program_code = _compile(program, "<candidate>")
+                last_program = program
             n = _len(tests)
             if probe:
                 if program_code is None:
@@ -687,7 +742,14 @@ class _Runner:
 
 
 class Server:
-    """Reads batches, feeds runners, enforces deadlines, writes verdicts."""
+    """Reads batches, feeds runners, enforces deadlines, writes verdicts.
+
+    Once a runner has died in this server (a timeout, a crash, a tainted pair), the server
+    keeps a *spare*: a runner forked ahead of need that did its root set-up while the
+    current one worked.  When the current runner dies, the spare gets the go byte, sweeps
+    the sandbox uid and is ready at once, so a timed-out pair costs its limit plus a kill
+    and a handshake, not a fork, a sweeper fork and a set-up.
+    """
 
     def __init__(self, sandbox: Sandbox, out) -> None:
         self.sandbox = sandbox
@@ -695,6 +757,8 @@ class Server:
         self._unsafe_cache: dict[str, bool] = {}
         self._program_verdicts: dict[tuple[str, str], int] = {}
         self.runner: _Runner | None = None
+        self.spare: _Runner | None = None
+        self._want_spare = False
         self.forks = 0
         self._verdicts: list[int] = []
 
@@ -714,45 +778,78 @@ class Server:
         """Record a pair's verdict; they leave in one line per batch (see run_batch)."""
         self._verdicts.append(code)
 
-    def _spawn(self, limits: dict) -> _Runner:
+    def _fork(self, limits: dict) -> _Runner:
+        """Fork a runner; it prepares itself as root and waits for the go byte."""
         self.out.flush()  # a child must not inherit unwritten protocol output
         gc.collect()
         gc.freeze()  # keep the runner from touching (and so copying) the server's heap
+        others = [fd for r in (self.runner, self.spare) if r is not None
+                  for fd in (r.cmd_w, r.rep_r)]
         cmd_r, cmd_w = os.pipe()
         rep_r, rep_w = os.pipe()
         pid = os.fork()
         if pid == 0:
-            os.close(cmd_w)
-            os.close(rep_r)
+            for fd in (cmd_w, rep_r, *others):  # no runner may reach another's pipes
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
             _child_main(self.sandbox, limits, cmd_r, rep_w)
             os._exit(0)  # not reached
         os.close(cmd_r)
         os.close(rep_w)
         self.forks += 1
-        runner = _Runner(pid, cmd_w, rep_r, limits)
-        # Wait for set-up to finish so a pair's deadline never includes it.
-        ready = select.select([rep_r], [], [], _READY_TIMEOUT)[0]
-        hello = os.read(rep_r, _REC.size) if ready else b""
-        if len(hello) != _REC.size or _REC.unpack(hello)[0] != _READY:
-            self.runner = runner
-            self._retire()
-            raise RuntimeError("sandbox runner failed to start")
-        return runner
+        return _Runner(pid, cmd_w, rep_r, limits)
 
-    def _retire(self) -> None:
-        runner = self.runner
-        if runner is None:
-            return
-        self.runner = None
+    def _go(self, runner: _Runner) -> bool:
+        """Let a forked runner enter the sandbox; wait until it is ready (so a pair's
+        deadline never includes set-up).  The previous runner must be dead."""
+        try:
+            os.write(runner.cmd_w, _GO)
+        except OSError:
+            return False
+        ready = select.select([runner.rep_r], [], [], _READY_TIMEOUT)[0]
+        hello = os.read(runner.rep_r, _REC.size) if ready else b""
+        return len(hello) == _REC.size and _REC.unpack(hello)[0] == _READY
+
+    def _discard(self, runner: _Runner, sweep: bool) -> None:
         for fd in (runner.cmd_w, runner.rep_r):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self.sandbox.reap(runner.pid)
-        self.sandbox.clean_workdir()
+        self.sandbox.reap(runner.pid, sweep=sweep)
+
+    def _spawn(self, limits: dict) -> _Runner:
+        runner = self._fork(limits)
+        if not self._go(runner):
+            self._discard(runner, sweep=True)
+            self.sandbox.clean_workdir()
+            raise RuntimeError("sandbox runner failed to start")
+        self.sandbox.clean_workdir()  # after its sweep, before its first message
+        return runner
+
+    def _retire(self) -> None:
+        """Kill the current runner; start the spare (if any) in its place."""
+        runner = self.runner
+        if runner is None:
+            return
+        self.runner = None
+        spare, self.spare = self.spare, None
+        # the spare's first act is the uid sweep, so the server sweeps only without one
+        self._discard(runner, sweep=spare is None)
+        if spare is not None:
+            if self._go(spare):
+                self.runner = spare
+            else:
+                self._discard(spare, sweep=True)
+        self.sandbox.clean_workdir()  # after the sweep, before the next runner's first message
+        self._want_spare = True
 
     def close(self) -> None:
+        if self.spare is not None:
+            self._discard(self.spare, sweep=False)  # never let go: still root, nothing to sweep
+            self.spare = None
         self._retire()
 
     def run_batch(self, batch: dict) -> None:
@@ -769,34 +866,41 @@ class Server:
         pos = 0
         probe = True
         self._verdicts = []
-        known = self._program_verdicts.get((program, json.dumps(limits, sort_keys=True)))
+        limits_key = json.dumps(limits, sort_keys=True)
+        known = self._program_verdicts.get((program, limits_key))
         if known is not None:
             # this program alone already hung / crashed / raised under these limits in an
             # earlier batch: a hanging candidate costs one limit per server, not per batch
             self._verdicts = [known] * n
             pos = n
         while pos < n:
+            if self.spare is not None and self.spare.limits != limits:
+                self._discard(self.spare, sweep=False)  # never let go: nothing to sweep
+                self.spare = None
             if self.runner is not None and self.runner.limits != limits:
                 self._retire()
             if self.runner is None:
                 self.runner = self._spawn(limits)
             runner = self.runner
             payload = pickle.dumps((program, specs, pos, probe, unsafe))
-            try:
-                os.write(runner.cmd_w, _REC_LEN.pack(len(payload)))
-                _write_all(runner.cmd_w, payload)
+            try:  # one write: the runner wakes once per message
+                _write_all(runner.cmd_w, _REC_LEN.pack(len(payload)) + payload)
             except OSError:  # the runner died between batches
                 self._retire()
                 continue
-            pos, program_verdict, alive = self._watch(runner, bid, pos, n, limit, probe)
+            started = time.monotonic()
+            if self._want_spare and self.spare is None:
+                # forked while the runner works, so that the next timeout does not wait
+                self.spare = self._fork(limits)
+            pos, program_verdict, alive = self._watch(runner, bid, pos, n, limit, probe,
+                                                      started)
             if not alive:
                 self._retire()
             if program_verdict is not None:
                 # the program alone hangs / crashes / raises: every pair ends the same way
                 if len(self._program_verdicts) > 20000:
                     self._program_verdicts.clear()
-                self._program_verdicts[(program, json.dumps(limits, sort_keys=True))] = \
-                    program_verdict
+                self._program_verdicts[(program, limits_key)] = program_verdict
                 for i in range(pos, n):
                     self.verdict(bid, i, program_verdict)
                 pos = n
@@ -805,14 +909,14 @@ class Server:
         self.out.flush()
 
     def _watch(self, runner: _Runner, bid: int, pos: int, n: int, limit: float,
-               probe: bool) -> tuple[int, int | None, bool]:
-        """Follow a runner through one batch message.
+               probe: bool, started: float) -> tuple[int, int | None, bool]:
+        """Follow a runner through one batch message sent at ``started``.
 
         Returns (next test position, program verdict if the probe failed, runner alive).
         """
         r = runner.rep_r
         buf = b""
-        deadline = time.monotonic() + limit
+        deadline = started + limit
         awaiting_probe = probe
         failed_probe: int | None = None
         while True:
@@ -887,6 +991,7 @@ def serve(uid: int | None = None, workdir: str | None = None, infile=None, outfi
     finally:
         server.close()
         shutil.rmtree(sandbox.workdir, ignore_errors=True)
+        shutil.rmtree(sandbox.outdir, ignore_errors=True)
 
 
 def main(argv: list[str] | None = None) -> None:

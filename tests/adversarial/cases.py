@@ -242,6 +242,26 @@ CASES_LIST: list[HostileCase] = [
         json.dumps = lambda *a, **k: "hacked"
         collections.abc.__all__.append("leaked")
     """), ANY),
+    HostileCase("output_file_symlink", lambda ctx: _t(f"""
+        import os
+        path = {ctx.host_file!r}
+        names = [".out"] + os.listdir(".")
+        try:
+            names.append(os.readlink("/proc/self/fd/1").replace(" (deleted)", ""))
+        except OSError:
+            pass
+        for name in names:
+            try:
+                os.remove(name)
+            except OSError:
+                pass
+            try:
+                os.symlink(path, name)
+            except OSError:
+                pass
+        print("x" * 100)
+    """), ANY, why="planting symlinks is harmless by itself; a server or runner that opens "
+       "an output file through one as root would truncate the host file (host file check)"),
     HostileCase("file_in_cwd", _t("""
         with open("leak.txt", "w") as f:
             f.write("leak")

@@ -110,3 +110,22 @@ def test_duplicates_run_once_and_count_back(tmp_path):
                            limits=LIMITS, stats=stats)
     assert stats.pairs_total == 9 and stats.pairs_distinct == 4 and stats.pairs_executed == 4
     assert out["t/0"].verdicts.tolist() == [[0, 0, 1], [1, 1, 1], [0, 0, 1]]
+
+
+def test_a_changed_worker_never_replays_old_verdicts(tmp_path, monkeypatch):
+    """The worker defines what a verdict is: a run with a different worker.py (a fixed
+    bug) must execute again, not read what the old worker cached."""
+    from coderm_evalplus.execute import local
+
+    path = tmp_path / "v.sqlite"
+    prob = Problem("T/0", entry_point="add", candidates=[Candidate(0, PROGRAM)],
+                   tests=[UnitTest(0, "assert add(1, 2) == 3", kind="assert")])
+    first = ExecutionStats()
+    execute_problems([prob], limits=LIMITS, cache_path=path, stats=first, jobs=1)
+    again = ExecutionStats()
+    execute_problems([prob], limits=LIMITS, cache_path=path, stats=again, jobs=1)
+    assert (first.pairs_executed, again.cache_hits) == (1, 1)
+    monkeypatch.setattr(local, "worker_digest", lambda: "0" * 64)
+    changed = ExecutionStats()
+    execute_problems([prob], limits=LIMITS, cache_path=path, stats=changed, jobs=1)
+    assert (changed.cache_hits, changed.pairs_executed) == (0, 1)

@@ -119,7 +119,7 @@ LEAKY_CANDIDATES = [
 ]
 
 # (leaker, checker) pairs interleaved so checkers run right after leakers in the same
-# runner, in the same batch and across batch boundaries (batches hold 8 tests).
+# runner, in the same batch and across batch boundaries (runner.BATCH_TESTS per batch).
 LEAKY_TESTS = [
     _a("assert add(1, 2) == 3"),
     _a("import math\nmath.pi = 3"), _a("import math\nassert math.pi > 3.14"),
@@ -178,6 +178,36 @@ UNITTEST_SHAPES = [
 ]
 
 
+_SLEEP_FOREVER = "import time\nwhile True:\n    time.sleep(0.01)"
+
+# Timeouts followed by checkers: after a timeout the next pair runs in the spare runner
+# that the server forked ahead of need (worker.Server); it must see what a fresh
+# interpreter in a fresh temp dir sees: an empty cwd, no file of the killed pair.
+AFTER_TIMEOUT_TESTS = [
+    _a("import os\nassert os.listdir('.') == []"),
+    _a("open('before_hang.txt', 'w').write('x')\n" + _SLEEP_FOREVER),
+    _a("import os\nassert os.listdir('.') == []\nassert add(1, 2) == 3"),
+    _a(_SLEEP_FOREVER),
+    _a("print('z')\nassert add(0, 0) == 0"),
+    _a("import os\nos.makedirs('d/e')\n" + _SLEEP_FOREVER),
+    _a("import os\nassert not os.path.exists('d')\nassert add(2, 2) == 4"),
+]
+
+# A timed-out pair that left a process of its own session behind (root: the sandbox uid
+# is swept by the next runner before it runs anything).  The first timeout makes the
+# server keep a spare runner, so the stray's sweep is the spare's.
+STRAY_PROCESS_TESTS = [
+    _a(_SLEEP_FOREVER),
+    _a("assert add(1, 2) == 3"),
+    # writes 1.2 s after it started: after its parent pair timed out (LIMITS: 1 s) and
+    # while the next pair (which looks at 1.5 s or later) still runs
+    _a("import subprocess\nsubprocess.Popen(['sh', '-c', 'sleep 1.2; touch late.txt'], "
+       "start_new_session=True)\n" + _SLEEP_FOREVER),
+    _a("import os, time\ntime.sleep(0.5)\nassert not os.path.exists('late.txt')"),
+    _a("assert add(1, 1) == 2"),
+]
+
+
 def _problem(task_id: str, programs: list[str], tests: list[UnitTest]) -> Problem:
     fresh = [UnitTest(i, t.source, t.kind, t.class_name) for i, t in enumerate(tests)]
     return Problem(task_id, entry_point="add",
@@ -199,6 +229,16 @@ def test_leaky_pairs_match_fresh_interpreter_oracle():
 
 def test_module_level_failures_and_unittest_shapes_match_oracle():
     _compare(_problem("shapes", MODULE_LEVEL_CANDIDATES, UNITTEST_SHAPES))
+
+
+def test_pairs_after_timeouts_match_oracle():
+    _compare(_problem("after-timeout", LEAKY_CANDIDATES[:1] + [
+        "def add(a, b):\n    return a - b\n"], AFTER_TIMEOUT_TESTS))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid sweep exists only as root")
+def test_stray_process_of_a_timed_out_pair_is_swept():
+    _compare(_problem("stray", LEAKY_CANDIDATES[:1], STRAY_PROCESS_TESTS))
 
 
 def test_oracle_is_not_vacuous():
