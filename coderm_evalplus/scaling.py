@@ -449,12 +449,25 @@ def difficulty_buckets(problems: Sequence[Problem], difficulty: Mapping[str, flo
 
 
 def scaling_report(allocation: Allocation, select: SelectFn, seed: int,
-                   resamples: int = 50) -> dict[str, Any]:
+                   resamples: int = 50, fit: FitFn | None = None) -> dict[str, Any]:
     """Report sections of a dynamic run: spend, stop reasons, difficulty, and (with
-    labels) the accuracy-vs-tests curves and per-difficulty-bucket gains."""
+    labels) the accuracy-vs-tests curves and per-difficulty-bucket gains.
+
+    ``fit`` (a run-level selector's, see ``allocate``) is called with the matrices each
+    accuracy is computed from, so a point of the trace is judged as the run judged it
+    then; it ends fitted on the final matrices.
+    """
     from . import metrics
 
     states = allocation.states
+
+    def cut(k: Mapping[str, int] | None) -> dict[str, np.ndarray]:
+        mats = {t: s.verdicts if k is None else s.verdicts[:, :k.get(t, 0)]
+                for t, s in states.items()}
+        if fit is not None:
+            fit([s.problem for s in states.values()],
+                {t: OutcomeMatrix(t, v) for t, v in mats.items()})
+        return mats
     problems = [s.problem for s in states.values()]
     scaling: dict[str, Any] = {
         "policy": asdict(allocation.policy), "budget": allocation.budget,
@@ -471,18 +484,19 @@ def scaling_report(allocation: Allocation, select: SelectFn, seed: int,
     if not problems or any(p.labels is None for p in problems):
         return out
     # accuracy along the allocation (trace) and per bucket
-    first_k = allocation.trace[0]["k"] if allocation.trace else {}
-    acc_initial = {t: tie_accuracy(s.problem, s.verdicts[:, :first_k.get(t, 0)], select,
-                                   seed) for t, s in states.items()}
-    acc_final = {t: tie_accuracy(s.problem, s.verdicts, select, seed)
-                 for t, s in states.items()}
+    first = cut(allocation.trace[0]["k"] if allocation.trace else {})
+    acc_initial = {t: tie_accuracy(s.problem, first[t], select, seed)
+                   for t, s in states.items()}
     picks = _trace_points(allocation.trace)
     dyn_tests, dyn_acc = [], []
     for point in picks:
         dyn_tests.append(point["tests"] / len(problems))
-        dyn_acc.append(float(np.mean([tie_accuracy(s.problem, s.verdicts[:, :point["k"][t]],
-                                                   select, seed)
+        seen = cut(point["k"])
+        dyn_acc.append(float(np.mean([tie_accuracy(s.problem, seen[t], select, seed)
                                       for t, s in states.items()])))
+    final = cut(None)
+    acc_final = {t: tie_accuracy(s.problem, final[t], select, seed)
+                 for t, s in states.items()}
     scaling["trace"] = [{"tests": p["tests"], "pairs": p["pairs"], "accuracy": a}
                         for p, a in zip(picks, dyn_acc, strict=True)]
     difficulty = {t: (s.difficulty.score if s.difficulty else 0.0) for t, s in states.items()}
@@ -644,6 +658,7 @@ def run_dynamic(problems: Sequence[Problem], config: Any, *,
         p.tests = [replace(t, index=j) for j, t in enumerate(source.revealed[p.task_id])]
     if grade is not None:
         grade(problems)
-    extra.update(scaling_report(allocation, selector.select, config.seed))
+    extra.update(scaling_report(allocation, selector.select, config.seed,
+                                fit=getattr(selector, "fit", None)))
     return pipeline.finish(problems, config, out_dir=out_dir, grade=None,
                            matrices=allocation.matrices(), exec_stats=stats, extra=extra)

@@ -278,3 +278,26 @@ def test_run_level_fit_sees_every_problem_after_each_round():
     assert len(seen) == len(alloc.trace)  # once per round, before the re-selection
     assert seen[0] == {p.task_id: 5, q.task_id: 5}
     assert seen[-1] == {t: s.tests for t, s in alloc.states.items()}
+
+
+def test_report_judges_each_trace_point_with_the_run_fitted_on_it():
+    from coderm_evalplus.scaling import scaling_report
+
+    p, m = decided_problem()
+    q, c = contested_problem()
+    for prob in (p, q):
+        for cand in prob.candidates:
+            cand.label = cand.index < 2
+    alloc = allocate([p, q], MatrixSource({p.task_id: m, q.task_id: c}), coderm(),
+                     budget=40, policy=ScalingPolicy(initial=5, batch=5), seed=0)
+    seen: list[dict[str, int]] = []
+
+    def fit(problems, matrices):
+        seen.append({t: mat.verdicts.shape[1] for t, mat in matrices.items()})
+
+    out = scaling_report(alloc, coderm(), seed=0, resamples=2, fit=fit)
+    trace = out["scaling"]["trace"]
+    assert seen[0] == alloc.trace[0]["k"]  # the initial round
+    assert seen[1:-1] == [point["k"] for point in alloc.trace
+                          if any(point["tests"] == t["tests"] for t in trace)]
+    assert seen[-1] == {t: s.tests for t, s in alloc.states.items()}  # ends on the final run
