@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from coderm_evalplus import metrics
-from coderm_evalplus.model import OutcomeMatrix, Problem, UnitTest
+from coderm_evalplus.model import OutcomeMatrix, Problem
 from coderm_evalplus.plugins import get_selector
 from coderm_evalplus.scaling import (
     MatrixSource,
@@ -90,28 +90,14 @@ def _execute(problems: list[Problem], cache: Path | None, time_limit: float,
 
 def codet_set(n_tasks: int, cache: Path | None, time_limit: float, jobs: int | None,
               labels_path: Path | None) -> ScalingSet | None:
-    from coderm_evalplus.datasets import load_evalplus_problems
-    from coderm_evalplus.execute.runner import test_key
-    from coderm_evalplus.extract import extract_all
+    from coderm_evalplus.datasets import codet_dev_problems
     from coderm_evalplus.labels import humaneval_labels
-    from coderm_evalplus.samples import load_labels, read_recorded_test_rows, read_samples
+    from coderm_evalplus.samples import load_labels
 
     if not CODET.exists() or not HUMANEVAL.exists():
         print(f"skip codet: {CODET} not found")
         return None
-    bench = load_evalplus_problems("humaneval", HUMANEVAL)
-    ids = CODET / "task_ids.json"
-    samples = read_samples(CODET / "codegen16B_code_solution.jsonl", bench, "codet", ids)
-    rows = read_recorded_test_rows(CODET / "codegen16B_test_case.jsonl", bench, "codet", ids)
-    problems = []
-    for tid in list(samples)[:n_tasks]:
-        prob = replace(bench[tid], candidates=samples[tid], tests=[], rejections=[])
-        found, _ = extract_all(prob, rows[tid].completions if tid in rows else [], "assert")
-        distinct: dict[str, UnitTest] = {}
-        for t in found:
-            distinct.setdefault(test_key(t), t)
-        prob.tests = [replace(t, index=j) for j, t in enumerate(distinct.values())]
-        problems.append(prob)
+    problems = codet_dev_problems(CODET, HUMANEVAL, n_tasks)
     if labels_path is not None:
         labels = load_labels(labels_path)
     else:

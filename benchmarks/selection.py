@@ -40,14 +40,14 @@ import math
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from coderm_evalplus import metrics, plugins
-from coderm_evalplus.model import OutcomeMatrix, Problem, UnitTest
+from coderm_evalplus.model import OutcomeMatrix, Problem
 from coderm_evalplus.select.base import fit_selector
 from coderm_evalplus.synthetic import build_synthetic, label_problems
 
@@ -93,28 +93,12 @@ def synthetic_sets(dataset: str, n_tasks: int, n_candidates: int, seed: int,
 
 # --------------------------------------------------------------------- real sets
 def codet_set(run: Callable[[str, list[Problem]], BenchSet], n_tasks: int) -> list[BenchSet]:
-    from coderm_evalplus.datasets import load_evalplus_problems
-    from coderm_evalplus.execute.runner import test_key
-    from coderm_evalplus.extract import extract_all
-    from coderm_evalplus.samples import read_recorded_tests, read_samples
+    from coderm_evalplus.datasets import codet_dev_problems
 
     if not CODET.exists() or not HUMANEVAL.exists():
         print(f"skip codet-dev: {CODET} not found")
         return []
-    bench = load_evalplus_problems("humaneval", HUMANEVAL)
-    ids = CODET / "task_ids.json"
-    samples = read_samples(CODET / "codegen16B_code_solution.jsonl", bench, "codet", ids)
-    tests = read_recorded_tests(CODET / "codegen16B_test_case.jsonl", bench, "codet", ids)
-    problems = []
-    for tid in list(samples)[:n_tasks]:
-        base = bench[tid]
-        prob = replace(base, candidates=samples[tid], tests=[], rejections=[])
-        found, _ = extract_all(prob, tests.get(tid, []), fmt="assert")
-        distinct: dict[str, UnitTest] = {}
-        for t in found:  # every distinct valid assert (DESIGN.md section 6, second row)
-            distinct.setdefault(test_key(t), t)
-        prob.tests = [replace(t, index=j) for j, t in enumerate(distinct.values())]
-        problems.append(prob)
+    problems = codet_dev_problems(CODET, HUMANEVAL, n_tasks)
     labelled = label_problems(problems, {p.task_id: p.meta["row"] for p in problems})
     return [run("codet-dev", labelled)]
 

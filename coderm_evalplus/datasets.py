@@ -139,3 +139,33 @@ def trim_dataset_file(src: str | os.PathLike[str], task_ids: Iterable[str],
     tmp.write_bytes(b"".join(kept))
     tmp.replace(d)
     return d
+
+
+def codet_dev_problems(codet_dir: str | os.PathLike[str],
+                       humaneval_path: str | os.PathLike[str],
+                       n_tasks: int | None = None) -> list[Problem]:
+    """CodeT's CodeGen-16B HumanEval dev slice as problems without labels: the recorded
+    samples as candidates, every distinct valid assert of the recorded test completions as
+    tests (DESIGN.md section 6, second row).  The benchmarks' shared real set."""
+    from dataclasses import replace
+
+    from .execute.runner import test_key
+    from .extract import extract_all
+    from .model import UnitTest
+    from .samples import read_recorded_tests, read_samples
+
+    root = Path(codet_dir)
+    bench = load_evalplus_problems("humaneval", humaneval_path)
+    ids = root / "task_ids.json"
+    samples = read_samples(root / "codegen16B_code_solution.jsonl", bench, "codet", ids)
+    tests = read_recorded_tests(root / "codegen16B_test_case.jsonl", bench, "codet", ids)
+    problems = []
+    for tid in list(samples)[:n_tasks]:
+        prob = replace(bench[tid], candidates=samples[tid], tests=[], rejections=[])
+        found, _ = extract_all(prob, tests.get(tid, []), fmt="assert")
+        distinct: dict[str, UnitTest] = {}
+        for t in found:
+            distinct.setdefault(test_key(t), t)
+        prob.tests = [replace(t, index=j) for j, t in enumerate(distinct.values())]
+        problems.append(prob)
+    return problems

@@ -95,3 +95,19 @@ def test_real_mbpp_plus_file():
     assert len(probs) == 378
     assert all(p.entry_point for p in probs.values())
     assert "assertion" in next(iter(probs.values())).meta["row"]
+
+
+def test_codet_dev_problems_every_distinct_valid_assert(shared_data):
+    from coderm_evalplus.datasets import codet_dev_problems
+    from coderm_evalplus.execute.runner import test_key
+
+    problems = codet_dev_problems(shared_data / "codet_humaneval_dev",
+                                  shared_data / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl",
+                                  n_tasks=3)
+    assert [p.task_id for p in problems] == ["HumanEval/0", "HumanEval/1", "HumanEval/10"]
+    for p in problems:
+        assert len(p.candidates) == 100 and all(c.label is None for c in p.candidates)
+        assert p.tests and all(t.kind == "assert" for t in p.tests)
+        assert [t.index for t in p.tests] == list(range(len(p.tests)))
+        assert len({test_key(t) for t in p.tests}) == len(p.tests)  # distinct
+        assert all(p.entry_point in t.source for t in p.tests)
