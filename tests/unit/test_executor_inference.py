@@ -1,0 +1,147 @@
+"""Timeout inference, warm imports and the CPU-time budget of the fork server.
+
+Each test drives a real ``worker.py`` server process (``python -I worker.py``) over its
+JSON-lines protocol, as the local, Docker and Ray sandboxes do.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from coderm_evalplus.execute import worker
+from coderm_evalplus.execute.worker import hang_key, program_repeats, warm_imports
+from coderm_evalplus.model import Verdict
+
+WORKER = Path(worker.__file__)
+PASS, FAIL, TIMEOUT = int(Verdict.PASS), int(Verdict.FAIL), int(Verdict.TIMEOUT)
+
+
+class Server:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-I", str(WORKER)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+        assert json.loads(self.proc.stdout.readline())["ready"]
+        self.bid = 0
+
+    def run(self, program: str, tests: list[str], limit: float) -> dict:
+        self.bid += 1
+        msg = {"id": self.bid, "program": program,
+               "tests": [{"source": t, "kind": "assert"} for t in tests],
+               "limits": {"time_limit": limit, "memory_mb": 2048,
+                          "max_output_bytes": 1 << 20, "max_processes": 32}}
+        self.proc.stdin.write(json.dumps(msg) + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.close()
+
+
+HANGS_ON_5 = "def f(n):\n    while n == 5:\n        pass\n    return n\n"
+SAME_CALL = ["assert f(5) == 1\n", "assert f(1) == 1\n", "assert f(5) == 2, 'msg'\n",
+             "assert not f(5)\n", "assert f(5) in [5]\n"]
+
+
+@pytest.mark.parametrize("source, keyed", [
+    ("assert f(1) == 2\n", True),
+    ("assert f([1, 2], k=(3,)) != None, 'm'\n", True),
+    ("assert not f(-1)\n", True),
+    ("assert f(1)\n", True),
+    ("assert f(1) in [1]\n", False),  # `in` may iterate a generator the call returned
+    ("assert f(x) == 1\n", False),  # argument not a literal
+    ("assert f(1) == [0] * 10 ** 9\n", False),  # time spent after the call
+    ("assert abs(f(1) - 2) < 1e-6\n", False),  # a second call
+    ("assert f(1) == 2\nassert f(2) == 3\n", False),
+    ("assert f(1) == g(2)\n", False),
+    ("x = f(1)\n", False),
+    ("assert f(1) == (\n", False),  # syntax error
+])
+def test_hang_key_only_for_tests_whose_time_goes_into_one_call(source, keyed):
+    assert (hang_key(source) is not None) is keyed
+
+
+def test_hang_key_is_the_call_not_the_expected_value():
+    assert hang_key("assert f(5) == 1") == hang_key("assert f(5) == 2, 'x'") \
+        == hang_key("assert not f(5)")
+    assert hang_key("assert f(5) == 1") != hang_key("assert f(6) == 1")
+
+
+@pytest.mark.parametrize("program, repeats", [
+    ("import math\nfrom collections import Counter\ndef f(x):\n    return x\n", True),
+    ("import random\ndef f(x):\n    return random.random()\n", False),
+    ("import time\ndef f(x):\n    return time.time()\n", False),
+    ("class A:\n    def __eq__(self, o):\n        while True: pass\n", False),
+    ("def f(x):\n    return id(x)\n", False),
+    ("from . import x\n", False),
+    ("def f(x) return\n", False),
+])
+def test_program_repeats(program, repeats):
+    assert program_repeats(program) is repeats
+
+
+def test_same_first_call_after_a_timeout_is_inferred_not_run(server):
+    reply = server.run(HANGS_ON_5, SAME_CALL, 0.3)
+    assert reply["v"] == [TIMEOUT, PASS, TIMEOUT, TIMEOUT, TIMEOUT]
+    assert reply["t"] == 2  # tests 3 and 4; `in` has no key, so it ran (and timed out)
+    # a later batch of the same candidate gets the inference at once
+    again = server.run(HANGS_ON_5, ["assert f(5) == 7\n", "assert f(2) == 2\n"], 0.3)
+    assert again["v"] == [TIMEOUT, PASS] and again["t"] == 1
+    # other limits: nothing is known
+    other = server.run(HANGS_ON_5, ["assert f(5) == 7\n"], 0.2)
+    assert other["v"] == [TIMEOUT] and other["t"] == 0
+
+
+def test_no_inference_for_a_program_that_may_not_repeat_itself(server):
+    program = "import random\n" + HANGS_ON_5
+    reply = server.run(program, SAME_CALL, 0.3)
+    assert reply["v"] == [TIMEOUT, PASS, TIMEOUT, TIMEOUT, TIMEOUT]
+    assert reply["t"] == 0
+
+
+def test_inference_never_crosses_candidates(server):
+    server.run(HANGS_ON_5, ["assert f(5) == 1\n"], 0.3)
+    fine = "def f(n):\n    return n\n"
+    reply = server.run(fine, ["assert f(5) == 5\n", "assert f(5) == 1\n"], 0.3)
+    assert reply["v"] == [PASS, FAIL] and reply["t"] == 0
+
+
+def test_warm_imports_names_slow_libraries_and_their_submodules():
+    src = "import numpy as np\nfrom scipy.linalg import expm\nimport os\nfrom PIL import Image\n"
+    assert warm_imports(src) == ["numpy", "scipy.linalg", "scipy.linalg.expm", "PIL",
+                                 "PIL.Image"]
+    assert warm_imports("import os, math\n") == []
+
+
+def test_numpy_import_does_not_count_against_a_short_limit(server):
+    pytest.importorskip("numpy")
+    program = "import numpy as np\n\ndef f(n):\n    return int(np.int64(n) + 1)\n"
+    # importing numpy takes ~130 ms; the server imports it once, before the runner forks
+    reply = server.run(program, ["assert f(1) == 2\n", "assert f(2) == 4\n"], 0.05)
+    assert reply["v"] == [PASS, FAIL]
+
+
+def test_time_budget_is_cpu_time_with_a_wall_clock_backstop(server):
+    program = "import time\n\ndef f(s):\n    time.sleep(s)\n    return s\n"
+    # sleeping uses no CPU: 0.3 s of sleep fits a 0.2 s CPU budget (backstop 1.05 s)
+    assert server.run(program, ["assert f(0.3) == 0.3\n"], 0.2)["v"] == [PASS]
+    # ... but not past the backstop
+    started = time.monotonic()
+    assert server.run(program, ["assert f(30) == 30\n"], 0.2)["v"] == [TIMEOUT]
+    assert time.monotonic() - started < 10
+    # a busy loop is cut at its CPU budget
+    busy = "def f(n):\n    while True:\n        pass\n"
+    assert server.run(busy, ["assert f(1) == 1\n"], 0.2)["v"] == [TIMEOUT]
