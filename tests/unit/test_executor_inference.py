@@ -119,10 +119,9 @@ def test_inference_never_crosses_candidates(server):
     assert reply["v"] == [PASS, FAIL] and reply["t"] == 0
 
 
-def test_warm_imports_names_slow_libraries_and_their_submodules():
-    src = "import numpy as np\nfrom scipy.linalg import expm\nimport os\nfrom PIL import Image\n"
-    assert warm_imports(src) == ["numpy", "scipy.linalg", "scipy.linalg.expm", "PIL",
-                                 "PIL.Image"]
+def test_warm_imports_names_numpy_and_its_submodules():
+    src = "import numpy as np\nfrom numpy.linalg import norm\nimport os\nimport pandas\n"
+    assert warm_imports(src) == ["numpy", "numpy.linalg", "numpy.linalg.norm"]
     assert warm_imports("import os, math\n") == []
 
 
