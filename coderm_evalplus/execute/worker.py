@@ -30,10 +30,10 @@ interpreter per pair:
   where a test misbehaves;
 * time limits are enforced by the server with a hard ``SIGKILL`` when a pair's budget
   runs out (alarms can be swallowed by C calls or ``except BaseException`` loops), so a
-  hanging pair costs one limit, never more.  The budget is CPU time of the runner's main
-  thread (read from /proc when the wall-clock deadline passes; a pair the machine's load
-  kept off the CPU gets the rest) with a wall-clock backstop of 4 x limit + 0.25 s for
-  pairs that sleep or wait, so verdicts do not change with the machine's load; a candidate whose program alone
+  hanging pair costs one limit, never more.  When the wall-clock deadline passes and the
+  runner is runnable yet used less CPU than the limit (the machine's load kept it off
+  the CPU), it gets the rest of its CPU budget, up to a backstop of 4 x limit + 0.25 s,
+  so verdicts do not change with load; a pair that sleeps or waits is cut at the limit; a candidate whose program alone
   hangs, crashes or raises is detected once by a probe run and every pair gets that
   verdict without waiting once per test; and once ``assert f(<literals>) == <literal>``
   timed out, every other test of the same candidate making the same first call is a
@@ -1147,11 +1147,12 @@ class Server:
             ready = select.select([r], [], [], timeout)[0] if timeout > 0 else []
             if not ready:
                 now = time.monotonic()
-                used = _cpu_seconds(runner.pid) if cpu_mark is not None else None
+                used = _starved_cpu_seconds(runner.pid) if cpu_mark is not None else None
                 if used is not None and cpu_mark is not None and now < backstop and \
                         used - cpu_mark < limit * 0.95:
-                    # the limit is CPU time: a pair the machine's load kept off the CPU
-                    # gets the rest of its budget (up to the wall-clock backstop)
+                    # runnable but short of its CPU budget: the machine's load kept it off
+                    # the CPU, so it gets the rest (up to the wall-clock backstop); a pair
+                    # that sleeps or waits is cut at the wall-clock limit below
                     deadline = min(backstop, now + max(limit - (used - cpu_mark), 0.002))
                     continue
                 if awaiting_probe:
@@ -1200,14 +1201,19 @@ class Server:
 
 
 def _wall_backstop(limit: float) -> float:
-    """Wall-clock seconds a pair may take however little CPU it got: a pair that sleeps or
-    waits is cut here; one kept off the CPU by load longer than this is a TIMEOUT."""
+    """Wall-clock seconds a runnable pair may take however little CPU the machine gave it;
+    one kept off the CPU by load longer than this is a TIMEOUT anyway."""
     return 4 * limit + 0.25
 
 
-def _cpu_seconds(pid: int) -> float | None:
-    """CPU seconds of ``pid``'s main thread (``time.thread_time()`` in that thread)."""
+def _starved_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds of ``pid``'s main thread (``time.thread_time()`` there) if that thread
+    is runnable (state R: computing, or waiting for a CPU); None if it sleeps or waits
+    for something else (then its time is its own and the wall-clock limit applies)."""
     try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            if f.read().rsplit(b")", 1)[1].split()[0] != b"R":
+                return None
         with open(f"/proc/{pid}/schedstat", "rb") as f:
             return int(f.read().split()[0]) / 1e9
     except (OSError, ValueError, IndexError):
