@@ -429,6 +429,59 @@ def tie_accuracy(problem: Problem, verdicts: np.ndarray, select: SelectFn,
     return float(labels[np.asarray(sel.tied, dtype=int)].mean())
 
 
+def best_allocation(curves: Mapping[str, Sequence[float]],
+                    costs: Mapping[str, Sequence[int]], budget: int
+                    ) -> tuple[float, dict[str, int]]:
+    """Exact multiple-choice knapsack: one option per problem, total cost <= ``budget``.
+
+    ``curves[t][j]`` is the value (e.g. expected accuracy) of option ``j`` of problem ``t``
+    and ``costs[t][j]`` its integer cost (e.g. executions).  Returns (best total value,
+    chosen option per problem).  Why it is here: with each problem's expected accuracy
+    curve over test counts (labels needed), the best any per-problem choice of test
+    counts can do under a budget is this knapsack - the "oracle allocation" against
+    which benchmarks/scaling.py judges whether the dynamic target is reachable at all.
+    Options costlier than the budget are never chosen; a problem whose every option is
+    too costly makes the problem infeasible (ValueError).  Dynamic programming over the
+    cost, O(problems x options x budget), after dividing costs by their gcd.
+    """
+    if budget < 0:
+        raise ValueError(f"budget must be >= 0, got {budget}")
+    tasks = list(curves)
+    for t in tasks:
+        if len(curves[t]) != len(costs[t]) or not len(costs[t]):
+            raise ValueError(f"task {t}: curves and costs need the same, non-zero length")
+        if min(costs[t]) < 0:
+            raise ValueError(f"task {t}: negative cost")
+    unit = math.gcd(*[int(c) for t in tasks for c in costs[t]], int(budget)) or 1
+    cap = budget // unit
+    best = np.zeros(cap + 1)
+    choices: list[np.ndarray] = []
+    for t in tasks:
+        new = np.full(cap + 1, -np.inf)
+        arg = np.full(cap + 1, -1, dtype=int)
+        for j, (value, cost) in enumerate(zip(curves[t], costs[t], strict=True)):
+            c = int(cost) // unit
+            if c > cap:
+                continue
+            cand = np.full(cap + 1, -np.inf)
+            cand[c:] = best[:cap + 1 - c] + float(value)
+            better = cand > new
+            new[better] = cand[better]
+            arg[better] = j
+        if not np.isfinite(new).any():
+            raise ValueError(f"task {t}: every option costs more than the budget")
+        choices.append(arg)
+        best = new
+    b = int(np.argmax(best))
+    total = float(best[b])
+    pick: dict[str, int] = {}
+    for t, arg in zip(reversed(tasks), reversed(choices), strict=True):
+        j = int(arg[b])
+        pick[t] = j
+        b -= int(costs[t][j]) // unit
+    return total, pick
+
+
 def difficulty_buckets(problems: Sequence[Problem], difficulty: Mapping[str, float],
                        values: Mapping[str, Mapping[str, float]], n_buckets: int = 5
                        ) -> list[dict[str, Any]]:
