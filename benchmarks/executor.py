@@ -296,6 +296,7 @@ def run(args) -> dict:
             "ours_seconds": ours_s,
             "ratio": ours_rate / paper_rate,
             "timed_out_pairs": timeouts,
+            "timeouts_inferred_distinct": stats.timeouts_inferred,
             "timeout_floor_s": timeouts * limit / args.jobs,
             "ours_over_timeout_floor": ours_s / (timeouts * limit / args.jobs) if timeouts
             else float("nan"),
@@ -336,7 +337,7 @@ def print_report(report: dict) -> None:
                   f"Default time limit: {report['default_time_limit']} s.")
     t = Table(title="Executor throughput (pairs/s of the whole workload)")
     for col in ("limit s", "paper pairs/s", "paper s (extrap.)", "ours pairs/s", "ours s",
-                "ratio", "timed-out pairs", "timeout floor s", "ours / floor",
+                "ratio", "timed-out pairs", "inferred", "timeout floor s", "ours / floor",
                 "disagree", "pass p99 ms", "pass p99.9 ms", "pass max ms"):
         t.add_column(col, justify="right")
     for r in report["limits"]:
@@ -344,6 +345,7 @@ def print_report(report: dict) -> None:
         t.add_row(f"{r['limit']:g}", f"{r['paper_pairs_per_s']:.1f}",
                   f"{r['paper_seconds_extrapolated']:,.0f}", f"{r['ours_pairs_per_s']:,.0f}",
                   f"{r['ours_seconds']:.1f}", f"{r['ratio']:.1f}", f"{r['timed_out_pairs']:,}",
+                  f"{r.get('timeouts_inferred_distinct', 0):,}",
                   f"{r['timeout_floor_s']:.1f}", f"{r['ours_over_timeout_floor']:.2f}",
                   f"{r['disagreements']}/{w['paper_subset']}", f"{d['p99']:.1f}",
                   f"{d['p99.9']:.1f}", f"{d['max']:.1f}")

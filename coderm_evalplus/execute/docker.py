@@ -331,6 +331,7 @@ class DockerExecutor(LocalExecutor):
             w = cast("DockerWorker | None", self._workers.get(slot))
         if w is not None and (restart or w.proc.poll() is not None):
             self.restarts += 1
+            self._retire_worker(w)
             if w.proc.poll() is None:
                 w.kill()  # hung or half-dead: remove the container, not just the client
             else:

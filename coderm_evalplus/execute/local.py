@@ -42,6 +42,8 @@ def sandbox_uid(slot: int) -> int:
 class WorkerProcess:
     """One fork server and its pipes (shared by the local and Ray backends)."""
 
+    timeouts_inferred = 0  # TIMEOUT verdicts the server inferred without a run (hang_key)
+
     def __init__(self, argv: list[str], env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
@@ -66,6 +68,7 @@ class WorkerProcess:
         if not line:
             raise EOFError("worker exited mid-batch")
         msg = json.loads(line)
+        self.timeouts_inferred += int(msg.get("t", 0))
         yield from enumerate(msg["v"])
 
     def close(self) -> None:
@@ -142,6 +145,16 @@ class LocalExecutor:
         self._workers: dict[int, WorkerProcess] = {}
         self._lock = threading.Lock()
         self.isolation: dict | None = None
+        self._inferred_by_retired = 0
+
+    @property
+    def timeouts_inferred(self) -> int:
+        """TIMEOUTs the servers inferred without running the pair (worker.hang_key)."""
+        return self._inferred_by_retired + sum(w.timeouts_inferred
+                                               for w in list(self._workers.values()))
+
+    def _retire_worker(self, w: WorkerProcess) -> None:
+        self._inferred_by_retired += w.timeouts_inferred
 
     @property
     def runtime_id(self) -> str:
@@ -160,6 +173,7 @@ class LocalExecutor:
     def _worker(self, slot: int, restart: bool) -> WorkerProcess:
         w = self._workers.get(slot)
         if w is not None and (restart or w.proc.poll() is not None):
+            self._retire_worker(w)
             w.close()
             w = None
         if w is None:

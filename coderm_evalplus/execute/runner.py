@@ -20,6 +20,7 @@ from ..errors import RunError
 from ..model import OutcomeMatrix, Problem, UnitTest, Verdict, content_hash
 from .base import Batch, Limits, TestSpec
 from .cache import VerdictCache
+from .worker import hang_key
 
 BATCH_TESTS = 16
 """Tests per batch.  A runner outlives batches, so a batch costs one message, not a fork;
@@ -55,6 +56,7 @@ class ExecutionStats:
     seconds: float = 0.0
     verdicts: dict[str, int] = field(default_factory=dict)
     isolation: dict | None = None
+    timeouts_inferred: int = 0  # of the verdicts' timeouts, how many needed no wait
 
     @property
     def pairs_per_second(self) -> float:
@@ -106,6 +108,16 @@ def _plan(problem: Problem) -> _Plan:
                  programs, tests, ckeys, tkeys)
     plan.distinct = np.full((len(programs), len(tests)), Verdict.NOT_RUN, dtype=np.int8)
     return plan
+
+
+def _call_order(tests: list[TestSpec]) -> list[int]:
+    """A rank per test that puts tests with the same hang key next to each other."""
+    keys = [(hang_key(t.source) or "") if t.kind == "assert" else "" for t in tests]
+    ranked = sorted(range(len(tests)), key=lambda i: (keys[i], i))
+    order = [0] * len(tests)
+    for rank, i in enumerate(ranked):
+        order[i] = rank
+    return order
 
 
 def _pair_key(ckey: str, tkey: str, limits_key: str) -> str:
@@ -166,7 +178,11 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
         def batches() -> Iterator[Batch]:
             bid = 0
             for pi, (plan, missing) in enumerate(zip(plans, missing_per_plan)):
+                # tests making the same first call go into the same batch, where one
+                # timeout spares the others their wait (worker.hang_key)
+                order = _call_order(plan.tests)
                 for ci, tis in missing.items():
+                    tis = sorted(tis, key=order.__getitem__)
                     for s in range(0, len(tis), BATCH_TESTS):
                         chunk = tis[s:s + BATCH_TESTS]
                         index[bid] = (pi, ci, chunk)
@@ -188,6 +204,7 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
             if bar is not None:
                 bar[0].update(bar[1], completed=done)
 
+        inferred_before = getattr(executor, "timeouts_inferred", 0)
         try:
             if bar is not None:
                 bar[0].start()
@@ -198,6 +215,7 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
                 bar[0].stop()
         stats.pairs_executed += done
         stats.isolation = getattr(executor, "isolation", None)
+        stats.timeouts_inferred += getattr(executor, "timeouts_inferred", 0) - inferred_before
         result: dict[str, OutcomeMatrix] = {}
         for plan in plans:
             if (plan.distinct == Verdict.NOT_RUN).any():

@@ -166,3 +166,18 @@ def test_starved_busy_pair_gets_its_cpu_budget(server):
 def _spin() -> None:
     while True:
         pass
+
+
+def test_execution_stats_count_inferred_timeouts():
+    from coderm_evalplus.execute.base import Limits
+    from coderm_evalplus.execute.runner import ExecutionStats, execute_problems
+    from coderm_evalplus.model import Candidate, Problem, UnitTest
+
+    problem = Problem(task_id="t/0", prompt="", entry_point="f",
+                      candidates=[Candidate(index=0, source=HANGS_ON_5)],
+                      tests=[UnitTest(index=i, source=s, kind="assert")
+                             for i, s in enumerate(SAME_CALL)])
+    stats = ExecutionStats()
+    mats = execute_problems([problem], jobs=1, limits=Limits(time_limit=0.3), stats=stats)
+    assert mats["t/0"].verdicts.tolist() == [[TIMEOUT, PASS, TIMEOUT, TIMEOUT, TIMEOUT]]
+    assert stats.timeouts_inferred == 2
