@@ -876,6 +876,17 @@ def _compile(source: str, name: str):
         return None
 
 
+def _memo(cache: dict, key: str, compute):
+    """``compute(key)``, remembered in a per-server cache that is emptied past 20,000
+    entries (a server lives for a whole run; the sources it sees are unbounded)."""
+    hit = cache.get(key, _MISSING)
+    if hit is _MISSING:
+        if len(cache) > 20000:
+            cache.clear()
+        hit = cache[key] = compute(key)
+    return hit
+
+
 class _Runner:
     """The server's handle on one forked runner process."""
 
@@ -912,23 +923,11 @@ class Server:
         self._verdicts: list[int] = []
 
     def _unsafe(self, source: str) -> bool:
-        hit = self._unsafe_cache.get(source)
-        if hit is None:
-            hit = may_touch_shared_state(source)
-            if len(self._unsafe_cache) > 20000:
-                self._unsafe_cache.clear()
-            self._unsafe_cache[source] = hit
-        return hit
+        return _memo(self._unsafe_cache, source, may_touch_shared_state)
 
     def _hang_keys(self, program: str, tests: list, unsafe: list[bool]) -> list[str | None]:
         """Each test's hang key, or None where a timeout proves nothing about others."""
-        repeats = self._repeats_cache.get(program)
-        if repeats is None:
-            repeats = program_repeats(program)
-            if len(self._repeats_cache) > 20000:
-                self._repeats_cache.clear()
-            self._repeats_cache[program] = repeats
-        if not repeats:
+        if not _memo(self._repeats_cache, program, program_repeats):
             return [None] * len(tests)
         keys: list[str | None] = []
         for t, bad in zip(tests, unsafe):
@@ -936,22 +935,14 @@ class Server:
             if bad or t.get("kind") != "assert":
                 keys.append(None)
                 continue
-            if source not in self._key_cache:
-                if len(self._key_cache) > 20000:
-                    self._key_cache.clear()
-                self._key_cache[source] = hang_key(source)
-            keys.append(self._key_cache[source])
+            keys.append(_memo(self._key_cache, source, hang_key))
         return keys
 
     def _warm(self, program: str) -> None:
         """Import the slow libraries ``program`` imports into the server (see
         :data:`_WARM_MODULES`); runners forked before that lack them, so they go."""
-        names = self._warm_cache.get(program)
-        if names is None:
-            names = warm_imports(program) if any(m in program for m in _WARM_MODULES) else []
-            if len(self._warm_cache) > 20000:
-                self._warm_cache.clear()
-            self._warm_cache[program] = names
+        names = _memo(self._warm_cache, program, lambda p: warm_imports(p) if any(
+            m in p for m in _WARM_MODULES) else [])  # the substring test spares a parse
         fresh = False
         for name in names:
             if name in sys.modules or name in self._warm_failed:
