@@ -1101,8 +1101,10 @@ class Server:
                                                                  probe, started, skip)
             if not alive:
                 self._retire()
-            if timed_out is not None and keys[timed_out] is not None:
-                hung.add(keys[timed_out])
+            if timed_out is not None:
+                key = keys[timed_out]
+                if key is not None:
+                    hung.add(key)
             if program_verdict is not None:
                 # the program alone hangs / crashes / raises: every pair ends the same way
                 if len(self._program_verdicts) > 20000:
