@@ -358,10 +358,11 @@ class DockerExecutor(LocalExecutor):
         if self.hang_timeout is not None:
             return float(self.hang_timeout)
         # a batch (one reply line) may hold BATCH_TESTS pairs that each run to the worker's
-        # wall-clock backstop (4 x limit + 0.25 s) on a loaded machine
+        # wall-clock backstop on a loaded machine
         from .runner import BATCH_TESTS
+        from .worker import wall_backstop
 
-        return max(30.0, BATCH_TESTS * (4.0 * self._limits.time_limit + 0.25) + 10.0)
+        return max(30.0, BATCH_TESTS * wall_backstop(self._limits.time_limit) + 10.0)
 
     def _watch(self, stop: threading.Event) -> None:
         while not stop.wait(0.5):

@@ -1130,7 +1130,7 @@ class Server:
         r = runner.rep_r
         buf = b""
         deadline = started + limit
-        backstop = started + _wall_backstop(limit)
+        backstop = started + wall_backstop(limit)
         cpu_mark: float | None = None  # runner CPU clock when the current pair began
         awaiting_probe = probe
         failed_probe: int | None = None
@@ -1199,10 +1199,10 @@ class Server:
                     self.verdict(bid, pos, CRASH)
                     return pos + 1, None, False, None
                 deadline = now + limit
-                backstop = now + _wall_backstop(limit)
+                backstop = now + wall_backstop(limit)
 
 
-def _wall_backstop(limit: float) -> float:
+def wall_backstop(limit: float) -> float:
     """Wall-clock seconds a runnable pair may take however little CPU the machine gave it;
     one kept off the CPU by load longer than this is a TIMEOUT anyway."""
     return 4 * limit + 0.25
