@@ -119,7 +119,8 @@ LEAKY_CANDIDATES = [
 ]
 
 # (leaker, checker) pairs interleaved so checkers run right after leakers in the same
-# runner, in the same batch and across batch boundaries (runner.BATCH_TESTS per batch).
+# runner, in the same batch and across batch boundaries (runner.BATCH_TESTS per batch;
+# one test runs them with 3 tests per batch).
 LEAKY_TESTS = [
     _a("assert add(1, 2) == 3"),
     _a("import math\nmath.pi = 3"), _a("import math\nassert math.pi > 3.14"),
@@ -225,6 +226,13 @@ def _compare(problem: Problem) -> None:
 
 def test_leaky_pairs_match_fresh_interpreter_oracle():
     _compare(_problem("leaky", LEAKY_CANDIDATES, LEAKY_TESTS))
+
+
+def test_leaky_pairs_match_oracle_across_batch_boundaries(monkeypatch):
+    from coderm_evalplus.execute import runner
+
+    monkeypatch.setattr(runner, "BATCH_TESTS", 3)  # leakers and checkers in different batches
+    _compare(_problem("leaky-small-batches", LEAKY_CANDIDATES, LEAKY_TESTS))
 
 
 def test_module_level_failures_and_unittest_shapes_match_oracle():
