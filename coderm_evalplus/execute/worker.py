@@ -876,7 +876,7 @@ def _compile(source: str, name: str):
         return None
 
 
-def _memo(cache: dict, key: str, compute):
+def _memo(cache: dict, key, compute):
     """``compute(key)``, remembered in a per-server cache that is emptied past 20,000
     entries (a server lives for a whole run; the sources it sees are unbounded)."""
     hit = cache.get(key, _MISSING)
@@ -1058,12 +1058,8 @@ class Server:
         limits_key = json.dumps(limits, sort_keys=True)
         known = self._program_verdicts.get((program, limits_key))
         keys = self._hang_keys(program, tests, unsafe)
-        if any(k is not None for k in keys):
-            if len(self._hung) > 20000:
-                self._hung.clear()
-            hung = self._hung.setdefault((program, limits_key), set())
-        else:
-            hung = set()
+        hung: set[str] = _memo(self._hung, (program, limits_key), lambda _: set()) \
+            if any(k is not None for k in keys) else set()
         if known is not None:
             # this program alone already hung / crashed / raised under these limits in an
             # earlier batch: a hanging candidate costs one limit per server, not per batch
@@ -1081,10 +1077,7 @@ class Server:
             # tests whose first call already timed out on this program: TIMEOUT unrun
             skip = frozenset(i for i in range(pos, n) if keys[i] is not None and keys[i] in hung)
             if not probe:
-                while pos < n and pos in skip:
-                    self.verdict(bid, pos, TIMEOUT)
-                    self.inferred_timeouts += 1
-                    pos += 1
+                pos = self._infer_timeouts(bid, pos, n, skip)
                 if pos == n:
                     break
             payload = pickle.dumps((program, specs, pos, probe, unsafe, skip))
@@ -1118,6 +1111,15 @@ class Server:
                    "t": self.inferred_timeouts - inferred_before})
         self.out.flush()
 
+    def _infer_timeouts(self, bid: int, pos: int, n: int, skip: frozenset[int]) -> int:
+        """TIMEOUT for the tests from ``pos`` on that are in ``skip`` (the runner does not
+        run them, see hang_key); returns the first position the runner will report."""
+        while pos < n and pos in skip:
+            self.verdict(bid, pos, TIMEOUT)
+            self.inferred_timeouts += 1
+            pos += 1
+        return pos
+
     def _watch(self, runner: _Runner, bid: int, pos: int, n: int, limit: float,
                probe: bool, started: float, skip: frozenset[int]
                ) -> tuple[int, int | None, bool, int | None]:
@@ -1136,11 +1138,7 @@ class Server:
         failed_probe: int | None = None
 
         def fill(pos: int) -> int:
-            while pos < n and pos in skip:
-                self.verdict(bid, pos, TIMEOUT)
-                self.inferred_timeouts += 1
-                pos += 1
-            return pos
+            return self._infer_timeouts(bid, pos, n, skip)
 
         if not probe:
             pos = fill(pos)
