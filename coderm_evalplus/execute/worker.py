@@ -38,7 +38,12 @@ interpreter per pair:
   verdict without waiting once per test; and once ``assert f(<literals>) == <literal>``
   timed out, every other test of the same candidate making the same first call is a
   TIMEOUT without a wait (only for programs that repeat themselves: :func:`hang_key`
-  says why that is exact).
+  says why that is exact);
+* a runner reports each pair through memory it shares with its server (a verdict slot
+  per test and a header naming the pair that runs and since when), not through a pipe
+  write that would wake the server once per pair; the server wakes when a deadline is
+  due or the runner ends its message.  A runner can forge its own batch's slots only as
+  it could forge pipe records: with code flagged by :func:`may_touch_shared_state`.
 
 Containment per child: its own session/process group, address-space, file-size,
 process-count and core rlimits, stdin from /dev/null, stdout/stderr to a capped file in a
@@ -58,6 +63,7 @@ import ctypes.util
 import gc
 import io
 import json
+import mmap
 import os
 import pickle
 import resource
@@ -82,13 +88,23 @@ _TAINT = -2  # the runner will exit; fork a fresh one for the remaining tests
 _BATCH_END = -3  # the runner finished the message and waits for the next one
 _READY = -4  # a fresh runner finished its set-up (sent once, before its first message)
 _READY_TIMEOUT = 10.0  # seconds a fresh runner may take to set itself up
-_START = -5  # the runner took a message (its CPU clock is the first pair's baseline)
+# Per-pair progress goes through memory shared by server and runner, not the pipe: a
+# write per pair woke the server once per pair (~13 us of server CPU each, as much as a
+# cheap pair costs to run).  The runner stores each verdict in its slot and, before each
+# pair, a header saying which pair runs since when; the server looks when a deadline is
+# due or the runner writes to the pipe (probe result, end of message, taint).
+_HDR = struct.Struct("<idd")  # (position running, its start: monotonic s, thread CPU s)
+_SLOTS_AT = 64  # verdict slots start here; a slot is one byte, _UNSET until written
+_SLOTS = 4096  # positions per runner message (a longer batch goes in several messages)
+_UNSET = 0xFF
+_IDLE = -9  # header position the server writes before a message: nothing started yet
 _GO = b"G"  # server -> spare runner: the previous runner is dead, enter the sandbox
 
 # The child's own bookkeeping must not depend on builtins a test may have replaced.
 _len, _sorted, _list, _dict, _range, _isinstance = len, sorted, list, dict, range, isinstance
 _exec, _issubclass, _type, _int, _float = exec, issubclass, type, int, float
 _thread_time = time.thread_time
+_monotonic = time.monotonic
 
 _PROTOCOL_VERSION = 1
 
@@ -757,7 +773,8 @@ def _read_exact(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int) -> None:
+def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
+                shm: mmap.mmap) -> None:
     """Body of a forked runner: wait for the go byte, enter the sandbox, then take batches
     from ``cmd_fd`` until tainted, then _exit.
 
@@ -765,8 +782,11 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int) -> 
     its root set-up while the previous runner still works; the server sends the go byte
     once the previous runner is dead.  A runner lives across batches (so a fork is paid per
     misbehaving pair, not per candidate).  Each batch message is
-    ``(program, tests, start, probe, unsafe, skip)`` (``skip``: indices the server already
-    knows time out, see :func:`hang_key`).  Two fingerprints guard reuse:
+    ``(program, tests, start, stop, probe, unsafe, skip)``: run tests ``start:stop``
+    (``skip``: indices the server already knows time out, see :func:`hang_key`); test
+    ``i``'s verdict goes to slot ``i - start`` of ``shm``, after the header said that ``i``
+    runs (see :data:`_HDR`); the pipe carries only the probe's verdict, the end of the
+    message and a taint.  Two fingerprints guard reuse:
     ``batch_state`` (taken after the candidate program ran once) must hold after every
     pair; ``pristine`` (taken before any untrusted code, once the server cleaned the work
     dir, i.e. when the first message arrives) must hold after a batch before the runner may
@@ -811,16 +831,15 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int) -> 
         program_code = None
         while True:
             size = _REC_LEN.unpack(_read_exact(cmd_fd, _REC_LEN.size))[0]
-            program, tests, start, probe, unsafe, skip = pickle.loads(
+            program, tests, start, stop, probe, unsafe, skip = pickle.loads(
                 _read_exact(cmd_fd, size))
-            report(_START, 0)
             if pristine is None:
                 pristine = _Baseline(sandbox.workdir)
             if program != last_program:  # consecutive batches mostly share their candidate
                 program_code = _compile(program, "<candidate>")
                 last_program = program
-            n = _len(tests)
             if probe:
+                _HDR.pack_into(shm, 0, _PROBE, _monotonic(), _thread_time())
                 if program_code is None:
                     report(_PROBE, ERROR)
                     report(_BATCH_END, 0)
@@ -844,9 +863,10 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int) -> 
                     continue
             batch_state = _Baseline(sandbox.workdir)
             tainted = False
-            for i in _range(start, n):
+            for i in _range(start, stop):
                 if i in skip:  # the server knows these time out (see hang_key)
                     continue
+                _HDR.pack_into(shm, 0, i, _monotonic(), _thread_time())
                 source, kind, class_name = tests[i]
                 test_code = code_of(source)
                 if test_code is None or program_code is None:
@@ -855,7 +875,7 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int) -> 
                     verdict = run_pair(program_code, test_code, kind, class_name)
                 flush_output()
                 tainted = unsafe[i] or not batch_state.intact()
-                report(i, verdict)
+                shm[_SLOTS_AT + i - start] = verdict
                 if tainted:
                     break
             if tainted or not pristine.intact():
@@ -890,8 +910,27 @@ def _memo(cache: dict, key, compute):
 class _Runner:
     """The server's handle on one forked runner process."""
 
-    def __init__(self, pid: int, cmd_w: int, rep_r: int, limits: dict) -> None:
+    def __init__(self, pid: int, cmd_w: int, rep_r: int, limits: dict,
+                 shm: mmap.mmap) -> None:
         self.pid, self.cmd_w, self.rep_r, self.limits = pid, cmd_w, rep_r, limits
+        self.shm = shm  # its header and verdict slots (see _HDR)
+        self.base = 0  # batch position of slot 0 in the current message
+
+    def post(self, start: int, stop: int, sent: float) -> None:
+        """Before a message for tests ``start:stop``: empty their slots, idle header."""
+        self.base = start
+        self.shm[_SLOTS_AT:_SLOTS_AT + stop - start] = bytes([_UNSET]) * (stop - start)
+        _HDR.pack_into(self.shm, 0, _IDLE, sent, 0.0)
+
+    def header(self) -> tuple[int, float, float]:
+        """The runner's header, read until two reads agree (it may be mid-write)."""
+        while True:
+            first = _HDR.unpack_from(self.shm, 0)
+            if _HDR.unpack_from(self.shm, 0) == first:
+                return first
+
+    def slot(self, pos: int) -> int:
+        return self.shm[_SLOTS_AT + pos - self.base]
 
 
 class Server:
@@ -970,10 +1009,11 @@ class Server:
         self.out.flush()  # a child must not inherit unwritten protocol output
         gc.collect()
         gc.freeze()  # keep the runner from touching (and so copying) the server's heap
-        others = [fd for r in (self.runner, self.spare) if r is not None
-                  for fd in (r.cmd_w, r.rep_r)]
+        live = [r for r in (self.runner, self.spare) if r is not None]
+        others = [fd for r in live for fd in (r.cmd_w, r.rep_r)]
         cmd_r, cmd_w = os.pipe()
         rep_r, rep_w = os.pipe()
+        shm = mmap.mmap(-1, _SLOTS_AT + _SLOTS)  # MAP_SHARED: the fork shares it
         pid = os.fork()
         if pid == 0:
             for fd in (cmd_w, rep_r, *others):  # no runner may reach another's pipes
@@ -981,12 +1021,17 @@ class Server:
                     os.close(fd)
                 except OSError:
                     pass
-            _child_main(self.sandbox, limits, cmd_r, rep_w)
+            for r in live:  # nor another's verdict slots
+                try:
+                    r.shm.close()
+                except (OSError, BufferError):
+                    pass
+            _child_main(self.sandbox, limits, cmd_r, rep_w, shm)
             os._exit(0)  # not reached
         os.close(cmd_r)
         os.close(rep_w)
         self.forks += 1
-        return _Runner(pid, cmd_w, rep_r, limits)
+        return _Runner(pid, cmd_w, rep_r, limits, shm)
 
     def _go(self, runner: _Runner) -> bool:
         """Let a forked runner enter the sandbox; wait until it is ready (so a pair's
@@ -1006,6 +1051,7 @@ class Server:
             except OSError:
                 pass
         self.sandbox.reap(runner.pid, sweep=sweep)
+        runner.shm.close()
 
     def _spawn(self, limits: dict) -> _Runner:
         runner = self._fork(limits)
@@ -1080,17 +1126,19 @@ class Server:
                 pos = self._infer_timeouts(bid, pos, n, skip)
                 if pos == n:
                     break
-            payload = pickle.dumps((program, specs, pos, probe, unsafe, skip))
+            stop = min(n, pos + _SLOTS)
+            payload = pickle.dumps((program, specs, pos, stop, probe, unsafe, skip))
+            started = time.monotonic()
+            runner.post(pos, stop, started)
             try:  # one write: the runner wakes once per message
                 _write_all(runner.cmd_w, _REC_LEN.pack(len(payload)) + payload)
             except OSError:  # the runner died between batches
                 self._retire()
                 continue
-            started = time.monotonic()
             if self._want_spare and self.spare is None:
                 # forked while the runner works, so that the next timeout does not wait
                 self.spare = self._fork(limits)
-            pos, program_verdict, alive, timed_out = self._watch(runner, bid, pos, n, limit,
+            pos, program_verdict, alive, timed_out = self._watch(runner, bid, pos, stop, limit,
                                                                  probe, started, skip)
             if not alive:
                 self._retire()
@@ -1120,11 +1168,16 @@ class Server:
             pos += 1
         return pos
 
-    def _watch(self, runner: _Runner, bid: int, pos: int, n: int, limit: float,
+    def _watch(self, runner: _Runner, bid: int, pos: int, stop: int, limit: float,
                probe: bool, started: float, skip: frozenset[int]
                ) -> tuple[int, int | None, bool, int | None]:
-        """Follow a runner through one batch message sent at ``started``.
+        """Follow a runner through one message (tests ``pos:stop``) sent at ``started``.
 
+        The server sleeps until the pipe speaks (probe verdict, end of message, taint, the
+        runner's death) or the running pair's deadline is due; then it collects the
+        verdict slots written so far and reads the header to learn which pair runs since
+        when.  A pair's deadline is its start + ``limit``; a pair that is still running
+        then, with no progress since the last look, is cut (see the CPU budget below).
         The runner does not run the tests in ``skip``; they get TIMEOUT here, in order.
         Returns (next test position, program verdict if the probe failed, runner alive,
         the test that timed out if one did).
@@ -1136,68 +1189,93 @@ class Server:
         cpu_mark: float | None = None  # runner CPU clock when the current pair began
         awaiting_probe = probe
         failed_probe: int | None = None
+        seen: tuple | None = None
 
         def fill(pos: int) -> int:
-            return self._infer_timeouts(bid, pos, n, skip)
+            return self._infer_timeouts(bid, pos, stop, skip)
+
+        def collect(pos: int) -> tuple[int, bool]:
+            """Verdicts the runner wrote since the last look; False on a bad slot."""
+            while pos < stop:
+                code = runner.slot(pos)
+                if code == _UNSET:
+                    break
+                if code > CRASH:  # garbage: the runner is not trustworthy any more
+                    return pos, False
+                self.verdict(bid, pos, code)
+                pos = fill(pos + 1)
+            return pos, True
+
+        def crash(pos: int) -> tuple[int, int | None, bool, int | None]:
+            self.verdict(bid, pos, CRASH)
+            return pos + 1, None, False, None
 
         if not probe:
             pos = fill(pos)
         while True:
             timeout = deadline - time.monotonic()
             ready = select.select([r], [], [], timeout)[0] if timeout > 0 else []
-            if not ready:
-                now = time.monotonic()
-                used = _starved_cpu_seconds(runner.pid) if cpu_mark is not None else None
-                if used is not None and cpu_mark is not None and now < backstop and \
-                        used - cpu_mark < limit * 0.95:
-                    # runnable but short of its CPU budget: the machine's load kept it off
-                    # the CPU, so it gets the rest (up to the wall-clock backstop); a pair
-                    # that sleeps or waits is cut at the wall-clock limit below
-                    deadline = min(backstop, now + max(limit - (used - cpu_mark), 0.002))
-                    continue
-                if awaiting_probe:
-                    return pos, TIMEOUT, False, None
-                if failed_probe is not None:
-                    return pos, failed_probe, False, None
-                self.verdict(bid, pos, TIMEOUT)
-                return pos + 1, None, False, pos
-            chunk = os.read(r, 65536)
-            if not chunk:
+            chunk = os.read(r, 65536) if ready else b""
+            if not awaiting_probe and failed_probe is None:
+                pos, ok = collect(pos)
+                if not ok:
+                    return crash(pos)
+            if ready and not chunk:  # the runner died
                 if awaiting_probe:
                     return pos, CRASH, False, None
                 if failed_probe is not None:
                     return pos, failed_probe, False, None
-                if pos < n:
-                    self.verdict(bid, pos, CRASH)
-                    return pos + 1, None, False, None
+                if pos < stop:
+                    return crash(pos)
                 return pos, None, False, None
             buf += chunk
-            now = time.monotonic()
             while len(buf) >= _REC.size:
-                index, code, cpu = _REC.unpack_from(buf)
+                index, code, _cpu = _REC.unpack_from(buf)
                 buf = buf[_REC.size:]
-                cpu_mark = cpu
-                if index == _START:
-                    continue  # the deadline runs from the send: it includes the hand-over
                 if index == _PROBE and awaiting_probe:
                     awaiting_probe = False
                     if code != PASS:
                         failed_probe = code
                     else:
-                        pos = fill(pos)
+                        pos, ok = collect(fill(pos))
+                        if not ok:
+                            return crash(pos)
                 elif index == _TAINT:
                     return pos, failed_probe, False, None
                 elif index == _BATCH_END:
+                    if pos < stop and failed_probe is None:
+                        return crash(pos)  # it claims the end, yet a slot is empty
                     return pos, failed_probe, True, None
-                elif (index == pos and 0 <= code <= CRASH and not awaiting_probe
-                      and failed_probe is None):
-                    self.verdict(bid, index, code)
-                    pos = fill(pos + 1)
                 else:  # garbage on the report pipe: the runner is not trustworthy any more
-                    self.verdict(bid, pos, CRASH)
-                    return pos + 1, None, False, None
-                deadline = now + limit
-                backstop = now + wall_backstop(limit)
+                    return crash(pos)
+            now = time.monotonic()
+            head = runner.header()
+            if (pos, head) != seen:  # progress since the last look
+                seen = (pos, head)
+                current = _PROBE if awaiting_probe else pos
+                if head[0] == current and head[1] >= started:  # it runs since head[1]
+                    deadline, cpu_mark = head[1] + limit, head[2]
+                    backstop = head[1] + wall_backstop(limit)
+                elif head[0] != _IDLE:  # between two pairs: the next one starts by now
+                    deadline, cpu_mark = now + limit, None
+                    backstop = now + wall_backstop(limit)
+                continue
+            if now < deadline:
+                continue
+            used = _starved_cpu_seconds(runner.pid) if cpu_mark is not None else None
+            if used is not None and cpu_mark is not None and now < backstop and \
+                    used - cpu_mark < limit * 0.95:
+                # runnable but short of its CPU budget: the machine's load kept it off
+                # the CPU, so it gets the rest (up to the wall-clock backstop); a pair
+                # that sleeps or waits is cut at the wall-clock limit below
+                deadline = min(backstop, now + max(limit - (used - cpu_mark), 0.002))
+                continue
+            if awaiting_probe:
+                return pos, TIMEOUT, False, None
+            if failed_probe is not None:
+                return pos, failed_probe, False, None
+            self.verdict(bid, pos, TIMEOUT)
+            return pos + 1, None, False, pos
 
 
 def wall_backstop(limit: float) -> float:
