@@ -1,4 +1,5 @@
-"""Timeout inference, warm imports and the CPU-time budget of the fork server.
+"""Timeout inference, cutting timed-out pairs, warm imports and the CPU-time budget of
+the fork server.
 
 Each test drives a real ``worker.py`` server process (``python -I worker.py``) over its
 JSON-lines protocol, as the local, Docker and Ray sandboxes do.
@@ -181,3 +182,46 @@ def test_execution_stats_count_inferred_timeouts():
     mats = execute_problems([problem], jobs=1, limits=Limits(time_limit=0.3), stats=stats)
     assert mats["t/0"].verdicts.tolist() == [[TIMEOUT, PASS, TIMEOUT, TIMEOUT, TIMEOUT]]
     assert stats.timeouts_inferred == 2
+
+
+# ------------------------------------------------------------------ cutting a timed-out pair
+
+SWALLOWS = ("def f(n):\n    while True:\n        try:\n            while n == 5:\n"
+            "                pass\n            return n\n        except BaseException:\n"
+            "            pass\n")
+
+
+def test_timed_out_pair_is_cut_and_its_runner_goes_on(server):
+    """No fork after a timeout: the runner abandons the pair and runs the next ones."""
+    server.run(HANGS_ON_5, ["assert f(1) == 1\n"], 0.2)  # the runner exists now
+    reply = server.run(HANGS_ON_5, ["assert f(1) == 1\n", "assert f(5) == 5\n",
+                                    "assert f(2) == 2\n", "assert f(3) == 0\n",
+                                    "assert f(6) == 6\n"], 0.2)
+    assert reply["v"] == [PASS, TIMEOUT, PASS, FAIL, PASS]
+    assert reply["r"] == 0
+
+
+def test_pair_that_swallows_the_cut_is_killed_and_the_rest_still_run(server):
+    reply = server.run(SWALLOWS, ["assert f(1) == 1\n", "assert f(5) == 5\n",
+                                  "assert f(2) == 2\n", "assert f(3) == 0\n"], 0.2)
+    assert reply["v"] == [PASS, TIMEOUT, PASS, FAIL]
+    assert reply["r"] >= 2  # the first runner, and one after the kill
+
+
+def test_same_first_call_later_in_the_message_ends_the_runner_instead(server):
+    """A cut runner would run the later same-call test; a fresh one skips it unrun."""
+    reply = server.run(HANGS_ON_5, ["assert f(5) == 5\n", "assert f(1) == 1\n",
+                                    "assert f(5) == 1\n"], 0.2)
+    assert reply["v"] == [TIMEOUT, PASS, TIMEOUT]
+    assert reply["t"] == 1
+
+
+def test_cut_during_a_new_import_leaves_no_half_module_for_later_pairs(server):
+    """A pair cut after it imported something new may have been cut mid-import: its
+    runner exits, so later pairs see the modules a fresh runner would."""
+    program = ("def f(n):\n    import xml.dom.minidom\n    while n == 5:\n        pass\n"
+               "    return n\n")
+    server.run(HANGS_ON_5, ["assert f(1) == 1\n"], 0.2)  # a runner without minidom
+    reply = server.run(program, ["assert f(5) == 5\n", "assert f(2) == 2\n"], 0.2)
+    assert reply["v"] == [TIMEOUT, PASS]
+    assert reply["r"] >= 1
