@@ -78,6 +78,7 @@ import threading
 import time
 import unittest
 from collections.abc import Callable
+from typing import NamedTuple
 
 PASS, FAIL, ERROR, TIMEOUT, CRASH = 0, 1, 2, 3, 4
 
@@ -184,7 +185,17 @@ def _imported_names(nodes: list[ast.AST]) -> set[str]:
     return names
 
 
-def may_touch_shared_state(source: str) -> bool:
+def _syntax_tree(source: str | ast.Module) -> ast.Module | None:
+    """``source`` parsed (or already a tree); None when it does not parse."""
+    if isinstance(source, ast.Module):
+        return source
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return None
+
+
+def may_touch_shared_state(source: str | ast.Module) -> bool:
     """Conservative static check: could running ``source`` change state that outlives it?
 
     Stores to attributes of anything but ``self``/``cls``, item stores through an
@@ -195,9 +206,8 @@ def may_touch_shared_state(source: str) -> bool:
     everything those cover.  Known gap: a public mutable module attribute changed through
     a local alias (``t = mimetypes.types_map; t["x"] = 1``) is seen by neither.
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = _syntax_tree(source)
+    if tree is None:
         return False  # it cannot run, so it cannot touch anything
     nodes = list(ast.walk(tree))  # walked once: the walk costs more than the checks
     imported = _imported_names(nodes)
@@ -296,11 +306,10 @@ _PRELOADED_MODULES = (
 )
 
 
-def warm_imports(source: str) -> list[str]:
+def warm_imports(source: str | ast.Module) -> list[str]:
     """The modules of :data:`_WARM_MODULES` (dotted names included) ``source`` imports."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+    tree = _syntax_tree(source)
+    if tree is None:
         return []
     names: list[str] = []
     for node in ast.walk(tree):
@@ -316,7 +325,7 @@ def warm_imports(source: str) -> list[str]:
 _CHEAP_COMPARE = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot)
 
 
-def program_repeats(source: str) -> bool:
+def program_repeats(source: str | ast.Module) -> bool:
     """Is this program deterministic enough that one hang proves another?
 
     Inferring a pair's TIMEOUT from another's (see :func:`hang_key`) needs: two runs of
@@ -326,9 +335,8 @@ def program_repeats(source: str) -> bool:
     and the builtins of :data:`_UNREPEATABLE_NAMES`.  String hashing is seeded once per
     server, so set and dict orders repeat too.  False only costs the inference.
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
+    tree = _syntax_tree(source)
+    if tree is None:
         return False
     for node in ast.walk(tree):
         if isinstance(node, (ast.ClassDef, ast.AsyncFunctionDef, ast.Await)):
@@ -352,23 +360,22 @@ def _is_literal(node: ast.AST) -> bool:
     return True
 
 
-def hang_key(source: str) -> str | None:
+def hang_key(source: str | ast.Module) -> str | None:
     """The call an assert test spends its time on, when nothing else can take time.
 
-    For ``assert f(<literals>)``, ``assert not f(...)`` and ``assert f(...) <op> <literal>``
-    (``op`` a plain comparison, an optional constant message) the call runs first, from
-    literal arguments, and what follows is a comparison whose cost the literal bounds.
+    For ``assert f(<literals>)``, ``assert not f(...)``, ``assert f(...) <op> <literal>``
+    and ``assert <literal> <op> f(...)`` (``op`` a plain comparison, an optional constant
+    message) nothing but the call can take time: it runs from literal arguments, and
+    what comes before or after it is building a literal or a comparison whose cost the
+    literal bounds.
     So if such a test timed out, the time went into the call; any other test with the
     same key, on the same repeatable program (:func:`program_repeats`), makes the same
     call from the same state and would time out too, without being run.  Every other
     shape (several calls, ``in`` which may iterate a generator, computed literals such as
     ``[0] * 10 ** 9`` that cost time before or after the call) gets None.
     """
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError, MemoryError, RecursionError):
-        return None
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+    tree = _syntax_tree(source)
+    if tree is None or len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
         return None
     stmt = tree.body[0]
     if stmt.msg is not None and not isinstance(stmt.msg, ast.Constant):
@@ -377,16 +384,39 @@ def hang_key(source: str) -> str | None:
     if isinstance(expr, ast.UnaryOp) and isinstance(expr.op, ast.Not):
         expr = expr.operand
     elif isinstance(expr, ast.Compare):
-        if len(expr.ops) != 1 or not isinstance(expr.ops[0], _CHEAP_COMPARE) or \
-                not _is_literal(expr.comparators[0]):
+        if len(expr.ops) != 1 or not isinstance(expr.ops[0], _CHEAP_COMPARE):
             return None
-        expr = expr.left
+        if _is_literal(expr.comparators[0]):
+            expr = expr.left
+        elif _is_literal(expr.left):
+            expr = expr.comparators[0]
+        else:
+            return None
     if not isinstance(expr, ast.Call) or not isinstance(expr.func, ast.Name):
         return None
     if not all(_is_literal(a) for a in expr.args) or \
             not all(k.arg is not None and _is_literal(k.value) for k in expr.keywords):
         return None
     return ast.dump(expr)
+
+
+class SourceFacts(NamedTuple):
+    """What the server needs to know about a program or test source (see below)."""
+
+    unsafe: bool  # may_touch_shared_state
+    repeats: bool  # program_repeats
+    hang_key: str | None
+    warm: tuple[str, ...]  # warm_imports
+
+
+def source_facts(source: str) -> SourceFacts:
+    """All the static facts of ``source`` from one parse (the server sees every source
+    once per run; parsing it once per question was ~5 % of the CPU of a run)."""
+    tree = _syntax_tree(source)
+    if tree is None:
+        return SourceFacts(False, False, None, ())
+    return SourceFacts(may_touch_shared_state(tree), program_repeats(tree), hang_key(tree),
+                       tuple(warm_imports(tree)))
 
 
 # --------------------------------------------------------------------------- isolation
@@ -997,14 +1027,11 @@ class Server:
     def __init__(self, sandbox: Sandbox, out) -> None:
         self.sandbox = sandbox
         self.out = out
-        self._unsafe_cache: dict[str, bool] = {}
+        self._facts: dict[str, SourceFacts] = {}
         self._program_verdicts: dict[tuple[str, str], int] = {}
-        self._repeats_cache: dict[str, bool] = {}
-        self._key_cache: dict[str, str | None] = {}
         # (program, limits) -> hang keys of tests that timed out on it (see hang_key)
         self._hung: dict[tuple[str, str], set[str]] = {}
         self.inferred_timeouts = 0
-        self._warm_cache: dict[str, list[str]] = {}
         self._warm_failed: set[str] = set()
         self.runner: _Runner | None = None
         self.spare: _Runner | None = None
@@ -1012,27 +1039,24 @@ class Server:
         self.forks = 0
         self._verdicts: list[int] = []
 
+    def _facts_of(self, source: str) -> SourceFacts:
+        return _memo(self._facts, source, source_facts)
+
     def _unsafe(self, source: str) -> bool:
-        return _memo(self._unsafe_cache, source, may_touch_shared_state)
+        return self._facts_of(source).unsafe
 
     def _hang_keys(self, program: str, tests: list, unsafe: list[bool]) -> list[str | None]:
         """Each test's hang key, or None where a timeout proves nothing about others."""
-        if not _memo(self._repeats_cache, program, program_repeats):
+        if not self._facts_of(program).repeats:
             return [None] * len(tests)
-        keys: list[str | None] = []
-        for t, bad in zip(tests, unsafe):
-            source = t.get("source", "")
-            if bad or t.get("kind") != "assert":
-                keys.append(None)
-                continue
-            keys.append(_memo(self._key_cache, source, hang_key))
-        return keys
+        return [None if bad or t.get("kind") != "assert"
+                else self._facts_of(t.get("source", "")).hang_key
+                for t, bad in zip(tests, unsafe)]
 
     def _warm(self, program: str) -> None:
         """Import the slow libraries ``program`` imports into the server (see
         :data:`_WARM_MODULES`); runners forked before that lack them, so they go."""
-        names = _memo(self._warm_cache, program, lambda p: warm_imports(p) if any(
-            m in p for m in _WARM_MODULES) else [])  # the substring test spares a parse
+        names = self._facts_of(program).warm
         fresh = False
         for name in names:
             if name in sys.modules or name in self._warm_failed:

@@ -62,6 +62,8 @@ SAME_CALL = ["assert f(5) == 1\n", "assert f(1) == 1\n", "assert f(5) == 2, 'msg
     ("assert f([1, 2], k=(3,)) != None, 'm'\n", True),
     ("assert not f(-1)\n", True),
     ("assert f(1)\n", True),
+    ("assert [2, 1] == f(4)\n", True),  # the literal is built first, then the call
+    ("assert g(1) == f(4)\n", False),
     ("assert f(1) in [1]\n", False),  # `in` may iterate a generator the call returned
     ("assert f(x) == 1\n", False),  # argument not a literal
     ("assert f(1) == [0] * 10 ** 9\n", False),  # time spent after the call
@@ -73,6 +75,17 @@ SAME_CALL = ["assert f(5) == 1\n", "assert f(1) == 1\n", "assert f(5) == 2, 'msg
 ])
 def test_hang_key_only_for_tests_whose_time_goes_into_one_call(source, keyed):
     assert (hang_key(source) is not None) is keyed
+
+
+def test_source_facts_answers_every_question_from_one_parse():
+    from coderm_evalplus.execute.worker import may_touch_shared_state, source_facts
+
+    for source in (HANGS_ON_5, "import numpy as np\nimport os\nos.environ['x'] = '1'\n",
+                   "assert [1] == f(2)\n", "class A:\n    pass\n", "def (:\n"):
+        facts = source_facts(source)
+        assert facts == (may_touch_shared_state(source), program_repeats(source),
+                         hang_key(source), tuple(warm_imports(source)))
+    assert source_facts("import numpy.linalg\n").warm == ("numpy.linalg",)
 
 
 def test_hang_key_is_the_call_not_the_expected_value():
