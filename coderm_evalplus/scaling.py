@@ -73,6 +73,7 @@ import numpy as np
 from .errors import UsageError
 from .model import OutcomeMatrix, Problem, Selection, UnitTest, Verdict
 
+PRUNE_RULES = ("none", "exact", "bound")
 SelectFn = Callable[[Problem, OutcomeMatrix, np.random.Generator], Selection]
 FitFn = Callable[[Sequence[Problem], Mapping[str, OutcomeMatrix]], None]
 
@@ -89,6 +90,11 @@ class ScalingPolicy:
     round_size: int = 1  # problems granted per round (>1 batches executor / generator calls)
     gain: str = "change"  # "change", "weighted" (change x difficulty), "difficulty"
     novelty: float = 2.0  # floor novelty / (k + 2) on the change estimate (0: none)
+    prune: str = "none"  # candidate pruning: "none", "exact", "bound" (see the module)
+    delta: float = 0.002  # "bound": error probability of one pruning decision
+    prune_after: int = 10  # "bound": no probabilistic pruning before this many tests
+    max_tests: int | None = None  # per-problem cap (None: the pool / generator cap)
+    cost: str = "tests"  # greedy ranks gain per "tests" or per "pairs" (contenders)
 
     def __post_init__(self) -> None:
         if self.initial < 1 or self.batch < 1 or self.round_size < 1:
@@ -98,6 +104,15 @@ class ScalingPolicy:
                              "stop_threshold >= 0")
         if self.gain not in ("weighted", "change", "difficulty"):
             raise ValueError(f"scaling policy: unknown gain {self.gain!r}")
+        if self.prune not in PRUNE_RULES:
+            raise ValueError(f"scaling policy: unknown prune rule {self.prune!r} "
+                             f"(one of {', '.join(PRUNE_RULES)})")
+        if self.cost not in ("tests", "pairs"):
+            raise ValueError(f"scaling policy: unknown cost {self.cost!r}")
+        if not 0 < self.delta < 1 or self.prune_after < 1:
+            raise ValueError("scaling policy: 0 < delta < 1 and prune_after >= 1")
+        if self.max_tests is not None and self.max_tests < 1:
+            raise ValueError("scaling policy: max_tests must be >= 1")
 
 
 # ------------------------------------------------------------------ the estimator
@@ -200,6 +215,123 @@ def vote_locked(passed: np.ndarray, scores: Sequence[float], programs: np.ndarra
     return bool(top - counts[~group].max() > remaining)
 
 
+# ------------------------------------------------------------------ contenders
+
+def kl_bound(rate: np.ndarray, n: float, log_inv_delta: float, upper: bool) -> np.ndarray:
+    """Chernoff (KL) confidence bound on Bernoulli means from ``n`` observations.
+
+    Upper: the largest q >= rate with n * KL(rate || q) <= log(1 / delta); lower: the
+    smallest q <= rate with the same.  P(true mean beyond the bound) <= delta (Chernoff-
+    Hoeffding in KL form, valid for sampling with and without replacement).  Tighter
+    than Hoeffding's +-sqrt(log(1/delta) / 2n) near 0 and 1, where pass rates live.
+    """
+    rate = np.clip(np.asarray(rate, dtype=float), 0.0, 1.0)
+    if n <= 0:
+        return np.ones_like(rate) if upper else np.zeros_like(rate)
+    lo, hi = (rate.copy(), np.ones_like(rate)) if upper else (np.zeros_like(rate), rate.copy())
+    eps = 1e-12
+
+    def kl(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+        q = np.clip(q, eps, 1 - eps)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            a = np.where(p > 0, p * np.log(p / q), 0.0)
+            b = np.where(p < 1, (1 - p) * np.log((1 - p) / (1 - q)), 0.0)
+        return a + b
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        inside = n * kl(rate, mid) <= log_inv_delta
+        if upper:
+            lo, hi = np.where(inside, mid, lo), np.where(inside, hi, mid)
+        else:
+            lo, hi = np.where(inside, lo, mid), np.where(inside, mid, hi)
+    return hi if upper else lo
+
+
+def exact_contenders(passed: np.ndarray, alive: np.ndarray, remaining: int | None,
+                     programs: np.ndarray | None = None, cluster_weighted: bool = False
+                     ) -> np.ndarray:
+    """Rule 1: drop a candidate whose best possible final score is below a score some
+    contender is sure to keep.
+
+    Pass-count vote (coderm, ``cluster_weighted=False``): i stays when
+    ``passes_i + remaining >= max_j passes_j``.  Exact: a candidate that cannot reach the
+    top count even by passing every remaining test is never a top scorer, so the top
+    group, its pass-sets (the consistency tie-break) and the pick are what the full
+    matrix gives.  The leader always stays.
+    Cluster-weighted scores (codet's |S| x |T|, robust): the best i can reach is
+    ``|S_i| x (passes_i + remaining)`` (pass-set clusters split, never merge); a
+    contender j keeps at least ``copies_j x passes_j`` (copies of one program never
+    split).  Exact for codet; for robust the test-consistency statistic still reads the
+    left-out rows (see ``select.robust.executed_consistency``).
+    """
+    if remaining is None or passed.shape[1] == 0:
+        return alive
+    counts = passed.sum(axis=1)
+    if not cluster_weighted:
+        return alive & (counts + remaining >= counts.max())
+    n = len(counts)
+    ids, sizes = _pass_set_ids(passed)
+    copies = np.ones(n)
+    if programs is not None:
+        for key in np.unique(programs[alive]):
+            same = alive & (programs == key)
+            copies[same] = same.sum()
+    floor = float((copies * counts)[alive].max())
+    return alive & (sizes[ids] * (counts + remaining) >= floor)
+
+
+def bound_contenders(passed: np.ndarray, alive: np.ndarray, scores: np.ndarray,
+                     tied: np.ndarray, programs: np.ndarray, remaining: int,
+                     delta: float, cluster_weighted: bool = True) -> np.ndarray:
+    """Rule 2: drop a candidate whose final score falls below the leader's with
+    probability >= 1 - delta (selector-agnostic: read off the selector's own scores).
+
+    DOC
+    """
+    n, k = passed.shape
+    if remaining <= 0 or k == 0 or not alive.any():
+        return alive
+    x = passed.astype(float)
+    counts = x.sum(axis=1)
+    scores = np.asarray(scores, dtype=float)
+    ids, sizes = _pass_set_ids(passed)
+    size = sizes[ids].astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(counts > 0, scores / np.maximum(counts, 1), size)
+    w = np.maximum(w, 0.0)
+    w_best = np.maximum(w, size) if cluster_weighted else w  # i's factor at most
+    copies = np.zeros(n)
+    for key in np.unique(programs[alive]):
+        same = alive & (programs == key)
+        copies[same] = same.sum()
+    m = np.minimum(w, copies)
+    cand = np.flatnonzero(alive)
+    lead = cand[int(np.argmax((m * counts)[cand]))]
+    keep = alive.copy()
+    # per-test margin of the leader over each candidate, in [-w_i, m_L], paired
+    wc = w_best[cand]
+    z = m[lead] * x[lead][None, :] - wc[:, None] * x[cand]
+    span = m[lead] + wc
+    ok = span > 0
+    y = np.where(ok[:, None], (z + wc[:, None]) / np.where(ok, span, 1)[:, None], 0.5)
+    total = k + remaining
+    n_eff = k / max(1e-9, 1.0 - (k - 1) / total)  # Serfling: sampling without replacement
+    low = kl_bound(y.mean(axis=1), n_eff, math.log(1.0 / delta), False)
+    final = total * (low * span - wc)  # lower bound on the final margin
+    out = ok & (final > 0)
+    keep[cand[out]] = False
+    keep[np.asarray(tied, dtype=int)] = True
+    keep[lead] = True
+    return keep & alive
+
+
+def _pass_set_ids(passed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if passed.shape[1] == 0:
+        return np.zeros(passed.shape[0], dtype=int), np.array([passed.shape[0]])
+    _, inverse, counts = np.unique(passed, axis=0, return_inverse=True, return_counts=True)
+    return inverse.ravel(), counts
+
+
 # ------------------------------------------------------------------ sources
 
 class TestSource(Protocol):
@@ -209,9 +341,14 @@ class TestSource(Protocol):
         """Tests still available for the task (None: unknown, e.g. a generator)."""
         ...
 
-    def reveal(self, grants: Mapping[str, int]) -> dict[str, np.ndarray]:
+    def reveal(self, grants: Mapping[str, int],
+               rows: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         """Run up to ``n`` new tests per granted task; int8 verdict columns per task
-        (candidates x new tests).  Fewer columns than asked means the pool ran dry."""
+        (candidates x new tests).  Fewer columns than asked means the pool ran dry.
+
+        ``rows[task]`` (sorted candidate indices) restricts the run to those candidates
+        (the contenders): the result then has one row per listed candidate and nothing
+        is executed for the others.  A task absent from ``rows`` runs every candidate."""
         ...
 
 
@@ -233,13 +370,16 @@ class MatrixSource:
     def remaining(self, task_id: str) -> int | None:
         return len(self._order[task_id]) - self._next[task_id]
 
-    def reveal(self, grants: Mapping[str, int]) -> dict[str, np.ndarray]:
+    def reveal(self, grants: Mapping[str, int],
+               rows: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         out = {}
         for t, n in grants.items():
             start = self._next[t]
             cols = self._order[t][start:start + n]
             self._next[t] = start + len(cols)
-            out[t] = self._m[t][:, cols]
+            m = self._m[t]
+            out[t] = m[:, cols] if rows is None or t not in rows \
+                else m[np.ix_(np.asarray(rows[t], dtype=int), cols)]
         return out
 
 
@@ -257,10 +397,16 @@ class ProblemState:
     difficulty: Difficulty | None = None  # after the initial batch (fixed for buckets)
     gain: float = 1.0
     stopped: str | None = None
+    alive: np.ndarray | None = None  # contenders: the rows new tests run on (None: all)
+    pairs: int = 0  # (candidate, test) pairs executed for this problem
 
     @property
     def tests(self) -> int:
         return int(self.verdicts.shape[1])
+
+    @property
+    def contenders(self) -> int:
+        return len(self.programs) if self.alive is None else int(self.alive.sum())
 
 
 @dataclass
@@ -290,12 +436,51 @@ def _rng(seed: int, task_id: str, what: str) -> np.random.Generator:
                                   zlib.crc32(what.encode())])
 
 
+def _horizon(policy: ScalingPolicy, remaining: int | None, tests: int) -> int | None:
+    """How many more tests the problem can still get: the pool's rest, capped by
+    ``max_tests`` (None when neither is known, e.g. a generator without a cap yet)."""
+    cap = None if policy.max_tests is None else max(0, policy.max_tests - tests)
+    if remaining is None:
+        return cap
+    return remaining if cap is None else min(remaining, cap)
+
+
+def _prune(state: ProblemState, policy: ScalingPolicy, remaining: int | None,
+           cluster_weighted: bool = True) -> None:
+    """Mark candidates out of contention (see the module docstring, "Contenders")."""
+    if policy.prune == "none" or state.selection is None or state.tests == 0:
+        return
+    passed = state.verdicts == Verdict.PASS
+    n = passed.shape[0]
+    alive = np.ones(n, dtype=bool) if state.alive is None else state.alive
+    horizon = _horizon(policy, remaining, state.tests)
+    counts = passed.sum(axis=1)
+    scores = np.asarray(state.selection.scores, dtype=float)
+    if policy.prune == "exact":
+        alive = exact_contenders(passed, alive, horizon, state.programs, cluster_weighted)
+    elif state.tests >= policy.prune_after:
+        alive = bound_contenders(passed, alive, scores, np.asarray(state.selection.tied),
+                                 state.programs, state.tests if horizon is None else horizon,
+                                 policy.delta, cluster_weighted)
+    # witnesses: the holders of the top pass count and one candidate with the lowest
+    # keep running even out of contention.  Column statistics read them: robust's test
+    # consistency is the most tests one candidate passes over the informative tests, and
+    # a test is informative when someone passes it and someone fails it.
+    old = np.ones(n, dtype=bool) if state.alive is None else state.alive
+    live = np.flatnonzero(old)
+    alive = alive.copy()
+    alive[live[counts[live] == counts[live].max()]] = True
+    alive[live[int(np.argmin(counts[live]))]] = True
+    state.alive = alive
+
+
 def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: int,
-            remaining: int | None) -> None:
+            remaining: int | None, cluster_weighted: bool = True) -> None:
     """Re-select and re-estimate one problem after new tests arrived."""
     p, v = state.problem, state.verdicts
     tid = p.task_id
     state.selection = select(p, OutcomeMatrix(tid, v), _rng(seed, tid, f"select{v.shape[1]}"))
+    _prune(state, policy, remaining, cluster_weighted)
     tied = np.asarray(state.selection.tied, dtype=int)
     passed = v == Verdict.PASS
     if state.difficulty is None:
@@ -306,11 +491,17 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
     diff = estimate_difficulty(passed, tied).score
     state.gain = {"change": state.change, "difficulty": diff,
                   "weighted": state.change * (1 + diff) / 2}[policy.gain]
+    if policy.cost == "pairs":  # expected gain per execution, not per test
+        state.gain /= max(1, state.contenders) / max(1, len(state.programs))
+    horizon = _horizon(policy, remaining, state.tests)
     if remaining == 0:
         state.stopped = "exhausted"
-    elif vote_locked(passed, state.selection.scores, state.programs, remaining):
+    elif horizon == 0:
+        state.stopped = "cap"
+    elif not cluster_weighted and vote_locked(passed, state.selection.scores,
+                                              state.programs, horizon):
         state.stopped = "decided"
-    elif state.tests >= _min_tests(policy.min_tests, remaining, state.tests) \
+    elif state.tests >= _min_tests(policy.min_tests, horizon, state.tests) \
             and state.change < policy.stop_threshold:
         state.stopped = "stable"
 
@@ -328,7 +519,8 @@ def _min_tests(size: int, remaining: int | None, tests: int) -> int:
 
 def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, *,
              budget: int, policy: ScalingPolicy | None = None, seed: int = 0,
-             fit: FitFn | None = None) -> Allocation:
+             fit: FitFn | None = None, cluster_weighted: bool | None = None
+             ) -> Allocation:
     """Spend at most ``budget`` tests over ``problems`` (see the module docstring).
 
     ``fit`` (a selector's ``fit``, see ``select.base.fit_selector``) is called with every
@@ -341,6 +533,8 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
     policy = policy or ScalingPolicy()
     if budget < 0:
         raise ValueError(f"test budget must be >= 0, got {budget}")
+    clustered = cluster_weighted if cluster_weighted is not None else \
+        bool(getattr(getattr(select, "__self__", None), "cluster_weighted", True))
     states = {p.task_id: ProblemState(p, np.zeros((len(p.candidates), 0), dtype=np.int8),
                                       program_keys(p)) for p in problems}
     spent = pairs = 0
@@ -351,23 +545,37 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
         grants = {t: n for t, n in grants.items() if n > 0}
         if not grants:
             return
-        got = source.reveal(grants)
+        rows = {t: np.flatnonzero(states[t].alive) for t in grants
+                if states[t].alive is not None and not states[t].alive.all()}
+        got = source.reveal(grants, rows) if rows else source.reveal(grants)
         left: dict[str, int | None] = {}
         for t, n in grants.items():
-            cols = got.get(t)
-            cols = np.zeros((states[t].verdicts.shape[0], 0), np.int8) if cols is None \
-                else np.asarray(cols, dtype=np.int8)[:, :n]
             st = states[t]
-            st.verdicts = np.concatenate([st.verdicts, cols], axis=1)
+            height = len(rows[t]) if t in rows else st.verdicts.shape[0]
+            cols = got.get(t)
+            cols = np.zeros((height, 0), np.int8) if cols is None \
+                else np.asarray(cols, dtype=np.int8)[:, :n]
+            if cols.shape[0] != height:
+                raise ValueError(f"task {t}: the test source returned {cols.shape[0]} "
+                                 f"rows for {height} candidates")
+            if t in rows:  # scatter: non-contenders were not run on these tests
+                full = np.full((st.verdicts.shape[0], cols.shape[1]), Verdict.NOT_RUN,
+                               dtype=np.int8)
+                full[rows[t]] = cols
+                cols_full = full
+            else:
+                cols_full = cols
+            st.verdicts = np.concatenate([st.verdicts, cols_full], axis=1)
             spent += cols.shape[1]
             pairs += cols.size
+            st.pairs += cols.size
             rem = source.remaining(t)
             left[t] = 0 if cols.shape[1] < n else rem  # 0: the source ran dry
         if fit is not None:  # run-level statistics see every problem's tests so far
             fit([s.problem for s in states.values()],
                 {t: OutcomeMatrix(t, s.verdicts) for t, s in states.items()})
         for t, rem in left.items():
-            _update(states[t], select, policy, seed, rem)
+            _update(states[t], select, policy, seed, rem, clustered)
         trace.append({"tests": spent, "pairs": pairs,
                       "k": {t: s.tests for t, s in states.items()}})
 
@@ -375,9 +583,10 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
     first: dict[str, int] = {}
     for p in problems:
         rem = source.remaining(p.task_id)
-        n = min(_step(policy.initial, rem), budget - spent - sum(first.values()))
-        if rem is not None:
-            n = min(n, rem)
+        h = _horizon(policy, rem, 0)
+        n = min(_step(policy.initial, h), budget - spent - sum(first.values()))
+        if h is not None:
+            n = min(n, h)
         if n <= 0:
             if rem == 0:
                 states[p.task_id].stopped = "exhausted"
@@ -389,7 +598,8 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
     grant(first)
     for st in states.values():
         if st.selection is None:  # no test at all: select on the empty matrix
-            _update(st, select, policy, seed, source.remaining(st.problem.task_id))
+            _update(st, select, policy, seed, source.remaining(st.problem.task_id),
+                    clustered)
             if st.stopped is None:
                 st.stopped = "budget"
     while spent < budget:
@@ -400,10 +610,10 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
         grants: dict[str, int] = {}
         left = budget - spent
         for s in active[:policy.round_size]:
-            rem = source.remaining(s.problem.task_id)
-            n = min(_step(policy.batch, None if rem is None else rem + s.tests), left)
-            if rem is not None:
-                n = min(n, rem)
+            h = _horizon(policy, source.remaining(s.problem.task_id), s.tests)
+            n = min(_step(policy.batch, None if h is None else h + s.tests), left)
+            if h is not None:
+                n = min(n, h)
             if n > 0:
                 grants[s.problem.task_id] = n
                 left -= n
@@ -603,16 +813,24 @@ class _ReplaySource:
         self._next[task_id] = start + len(new)
         return new
 
-    def reveal(self, grants: Mapping[str, int]) -> dict[str, np.ndarray]:
+    def reveal(self, grants: Mapping[str, int],
+               rows: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         jobs = []
+        picked: dict[str, list[int]] = {}
         for t, n in grants.items():
             new = self._take(t, n)
             self.revealed[t].extend(new)
-            if new:
-                jobs.append(replace(self._by_id[t], tests=new, rejections=[]))
+            p = self._by_id[t]
+            picked[t] = list(range(len(p.candidates))) if rows is None or t not in rows \
+                else [int(i) for i in rows[t]]
+            if new and picked[t]:
+                # only the contenders run: a copy of the problem holding just them
+                # (the executor returns rows in the order of the copy's candidates)
+                jobs.append(replace(p, candidates=[p.candidates[i] for i in picked[t]],
+                                    tests=new, rejections=[]))
         mats = self._run(jobs) if jobs else {}
         return {t: (mats[t].verdicts if t in mats else
-                    np.zeros((len(self._by_id[t].candidates), 0), np.int8)) for t in grants}
+                    np.zeros((len(picked[t]), 0), np.int8)) for t in grants}
 
 
 class _GeneratorSource(_ReplaySource):
@@ -637,7 +855,8 @@ class _GeneratorSource(_ReplaySource):
             return buffered
         return None
 
-    def reveal(self, grants: Mapping[str, int]) -> dict[str, np.ndarray]:
+    def reveal(self, grants: Mapping[str, int],
+               rows: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
         short = [t for t, n in grants.items()
                  if len(self._pool[t]) - self._next[t] < n and self._asked[t] < self._cap]
         while short:
@@ -652,7 +871,7 @@ class _GeneratorSource(_ReplaySource):
                 self._asked[t] = want if len(completions) >= want else self._cap
             short = [t for t in short if len(self._pool[t]) - self._next[t] < grants[t]
                      and self._asked[t] < self._cap]
-        return super().reveal(grants)
+        return super().reveal(grants, rows)
 
 
 def run_dynamic(problems: Sequence[Problem], config: Any, *,

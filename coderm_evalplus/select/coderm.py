@@ -64,6 +64,7 @@ class CodeRMSelector:
     """Majority vote (tests passed) + most common pass-set among the top scorers."""
 
     name = "coderm"
+    cluster_weighted = False  # scores are pass counts (dynamic scaling's pruning reads it)
 
     def __init__(self, **options: Any) -> None:
         if options:

@@ -39,6 +39,7 @@ class CodeTSelector:
     """Dual agreement: best |S|^p x |T| cluster of identical pass-sets."""
 
     name = "codet"
+    cluster_weighted = True  # scores grow with the pass-set cluster (see scaling's pruning)
 
     def __init__(self, size_power: float = 1.0, **options: Any) -> None:
         if options:

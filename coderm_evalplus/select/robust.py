@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 
 from ..hookspecs import hookimpl
-from ..model import OutcomeMatrix, Problem, Selection
+from ..model import OutcomeMatrix, Problem, Selection, Verdict
 from .base import pick_among
 from .coderm import coderm_tie, pass_set_ids, require_candidates
 
@@ -58,6 +58,43 @@ PSEUDO_TESTS = 16.0
 def informative(passed: np.ndarray) -> np.ndarray:
     """The columns that separate candidates (some pass, some fail)."""
     return passed[:, passed.any(axis=0) & ~passed.all(axis=0)]
+
+
+def ran_cells(outcomes: OutcomeMatrix) -> np.ndarray:
+    """Boolean candidates x tests: the pairs that were executed (dynamic scaling runs
+    later tests only on the candidates still in contention; the others hold
+    ``Verdict.NOT_RUN`` there)."""
+    return np.asarray(outcomes.verdicts) != Verdict.NOT_RUN
+
+
+def executed_consistency(passed: np.ndarray, ran: np.ndarray) -> tuple[float, float]:
+    """(max tests one candidate passes, informative tests) when pairs were left out.
+
+    Dynamic scaling stops running candidates out of contention (``Verdict.NOT_RUN``)
+    but keeps the holders of the most and the fewest passes running on every test.
+    Then: a test some runner passes and some runner fails is informative; a test every
+    runner passes is not (the fewest-passes witness passes it too, so the others very
+    likely do - counting them as failing, as the plain matrix would, inflated the
+    consistency); a test every runner fails is informative when a left-out candidate
+    passes it, which is unobserved: it counts the share of informative tests among the
+    tests every candidate ran that the candidates which ran it all fail (an unbiased
+    sample: tests arrive in random order).  The top count is the witness's.
+    """
+    complete = ran.all(axis=0)
+    info = (passed & ran).any(axis=0) & (~passed & ran).any(axis=0)
+    none = ~(passed & ran).any(axis=0)
+    exact_info = passed.any(axis=0) & ~passed.all(axis=0)
+    weight = np.where(complete, exact_info, info).astype(float)
+    full = passed[:, complete]
+    for j in np.flatnonzero(~complete & none):
+        # complete tests that the candidates which ran test j all fail, as j
+        like = ~full[ran[:, j]].any(axis=0)
+        weight[j] = float(exact_info[complete][like].mean()) if like.any() else 0.0
+    m = float(weight.sum())
+    if m <= 0:
+        return 0.0, 0.0
+    top = float(((passed & ran) * weight).sum(axis=1).max())
+    return top, m
 
 
 def consistency_counts(passed: np.ndarray) -> tuple[int, int]:
@@ -80,16 +117,25 @@ def run_consistency(passed_matrices: Sequence[np.ndarray]) -> float | None:
 
 def robust_scores(passed: np.ndarray, run_q: float | None = None,
                   threshold: float = THRESHOLD, pseudo_tests: float = PSEUDO_TESTS,
+                  ran: np.ndarray | None = None,
                   ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """(per-candidate score, tied indices, what was decided and why)."""
+    """(per-candidate score, tied indices, what was decided and why).
+
+    ``ran`` (optional, candidates x tests): which pairs were executed; with pairs left
+    out the consistency is :func:`executed_consistency`'s.
+    """
     p = informative(passed)
     n, m = p.shape
     if m == 0:  # nothing separates the candidates: one cluster, all tied
         return np.zeros(n), np.arange(n), {"rule": "none", "consistency": None}
     t = p.sum(axis=1).astype(float)
-    own = float(t.max() / m)
+    if ran is not None and not ran.all():
+        top, m_q = executed_consistency(passed, ran)
+    else:
+        top, m_q = int(t.max()), m
+    own = float(top / m_q) if m_q else (run_q if run_q is not None else 1.0)
     prior = own if run_q is None else run_q
-    shrunk = (t.max() + pseudo_tests * prior) / (m + pseudo_tests)
+    shrunk = (top + pseudo_tests * prior) / (m_q + pseudo_tests)
     if shrunk >= threshold:  # exactly the coderm rule (ties: most common pass-set)
         votes, tied = coderm_tie(passed)
         rule, scores = "vote", votes.astype(float)
@@ -105,6 +151,7 @@ class RobustSelector:
     """Vote or dual agreement, decided by the (shrunk) test consistency; see the module."""
 
     name = "robust"
+    cluster_weighted = True  # scores grow with the pass-set cluster (see scaling's pruning)
 
     def __init__(self, threshold: float = THRESHOLD, pseudo_tests: float = PSEUDO_TESTS,
                  **options: Any) -> None:
@@ -122,14 +169,22 @@ class RobustSelector:
     def fit(self, problems: Sequence[Problem],
             matrices: Mapping[str, OutcomeMatrix]) -> None:
         """Estimate the run's test consistency from every problem's matrix."""
-        self.run_q = run_consistency([matrices[p.task_id].passed for p in problems
-                                      if p.task_id in matrices])
+        top = total = 0.0
+        for p in problems:
+            if p.task_id in matrices:
+                om = matrices[p.task_id]
+                ran = ran_cells(om)
+                t, m = (executed_consistency(om.passed, ran) if ran.size and not ran.all()
+                        else consistency_counts(om.passed))
+                top += t
+                total += m
+        self.run_q = top / total if total else None
 
     def select(self, problem: Problem, outcomes: OutcomeMatrix,
                rng: np.random.Generator) -> Selection:
         passed = require_candidates(problem, outcomes)
         scores, tied, why = robust_scores(passed, self.run_q, self.threshold,
-                                          self.pseudo_tests)
+                                          self.pseudo_tests, ran_cells(outcomes))
         return pick_among(outcomes.task_id, scores, tied, rng, self.name, **why)
 
 
