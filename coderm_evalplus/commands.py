@@ -21,8 +21,10 @@ from .hookspecs import hookimpl
 from .model import Problem
 
 
-def add_run_options(p: argparse.ArgumentParser, *, selector_default: str = "coderm") -> None:
-    """Options every command that runs the selection stage shares."""
+def add_run_options(p: argparse.ArgumentParser, *, selector_default: str = "coderm",
+                    time_limit_default: float = DEFAULT_TIME_LIMIT) -> None:
+    """Options every command that runs the selection stage shares (a harness whose
+    tests run longer passes its own ``time_limit_default``)."""
     g = p.add_argument_group("selection stage")
     g.add_argument("--selector", default=selector_default,
                    help="selector whose picks are written and graded (default %(default)s; "
@@ -45,8 +47,8 @@ def add_run_options(p: argparse.ArgumentParser, *, selector_default: str = "code
     e.add_argument("--image", default=None, help="Docker image for --sandbox docker")
     e.add_argument("--ray-address", default=None, help="Ray cluster for --sandbox ray")
     e.add_argument("--jobs", type=int, default=None, help="parallel workers (default: CPUs)")
-    e.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT,
-                   help="seconds per (candidate, test) pair (default %(default)s)")
+    e.add_argument("--time-limit", type=float, default=time_limit_default,
+                   help="CPU seconds per (candidate, test) pair (default %(default)s)")
     e.add_argument("--memory-mb", type=int, default=4096)
     e.add_argument("--cache", default=str(default_cache_path()),
                    help="verdict cache file (default %(default)s)")

@@ -29,9 +29,13 @@ interpreter per pair:
   ``os``, ``gc``, ``signal``, ``setattr``, ``exec``...) is flagged statically.  Either way the child reports that test and
   exits; the server forks a fresh child for the remaining tests.  Isolation is paid only
   where a test misbehaves;
-* time limits are enforced by the server with a hard ``SIGKILL`` when a pair's budget
-  runs out (alarms can be swallowed by C calls or ``except BaseException`` loops), so a
-  hanging pair costs one limit, never more.  When the wall-clock deadline passes and the
+* time limits are enforced by the server, never by the pair itself (alarms can be
+  swallowed by C calls or ``except BaseException`` loops): when a pair's budget runs out
+  it is a TIMEOUT, and the server *cuts* it - a signal raises an exception inside the
+  pair and the runner goes on with the next test, as EvalPlus's grader does after a
+  timed-out input - or, if the pair does not unwind within 20 ms (or was cut while it
+  imported something), kills the runner (``SIGKILL``) and starts its spare.  A hanging
+  pair costs one limit, never more.  When the wall-clock deadline passes and the
   runner is runnable yet used less CPU than the limit (the machine's load kept it off
   the CPU), it gets the rest of its CPU budget, up to a backstop of 4 x limit + 0.25 s,
   so verdicts do not change with load; a pair that sleeps or waits is cut at the limit; a candidate whose program alone

@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, UsageError
+from ..execute.base import STDIN_TIME_LIMIT
 from ..hookspecs import hookimpl
 from ..model import Candidate, Problem
 
@@ -882,7 +883,7 @@ def register_commands(subparsers):
                    help="recorded tests JSONL ({task_id: question_id, completions})")
     p.add_argument("-o", "--out", required=True, help="output directory")
     add_lcb_problem_options(p)
-    add_run_options(p)
+    add_run_options(p, time_limit_default=STDIN_TIME_LIMIT)
     p.set_defaults(func=cmd_livecodebench)
 
 
@@ -903,7 +904,7 @@ def custom_runner_parser() -> argparse.ArgumentParser:
     p.add_argument("--scenario", default="codegeneration", choices=["codegeneration"])
     p.add_argument("--tests", default=None, help="recorded tests JSONL")
     add_lcb_problem_options(p)
-    add_run_options(p)
+    add_run_options(p, time_limit_default=STDIN_TIME_LIMIT)
     return p
 
 
