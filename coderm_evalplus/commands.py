@@ -41,6 +41,10 @@ def add_run_options(p: argparse.ArgumentParser, *, selector_default: str = "code
     g.add_argument("--scaling", default="fixed", choices=["fixed", "dynamic"])
     g.add_argument("--test-budget", type=int, default=None,
                    help="total tests over the run for --scaling dynamic")
+    g.add_argument("--prune", default="none", choices=["none", "exact", "bound"],
+                   help="--scaling dynamic: run new tests only on candidates still in "
+                        "contention (exact: never changes a vote's pick; bound: "
+                        "probabilistic, fewer executions; default %(default)s)")
     g.add_argument("--seed", type=int, default=0)
     e = p.add_argument_group("execution")
     e.add_argument("--sandbox", default="local", help="local, docker, ray (default local)")
@@ -63,6 +67,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         raise UsageError("--num-tests must be >= 1")
     if args.time_limit <= 0:
         raise UsageError("--time-limit must be > 0")
+    if getattr(args, "prune", "none") != "none" and args.scaling != "dynamic":
+        raise UsageError("--prune needs --scaling dynamic")
     sandbox_options: dict[str, Any] = {}
     if args.image:
         sandbox_options["image"] = args.image
@@ -76,7 +82,8 @@ def config_from_args(args: argparse.Namespace) -> Any:
         num_tests=args.num_tests, test_format=args.tests_format, seed=args.seed,
         cache_path=None if args.no_cache else Path(args.cache),
         progress=not args.no_progress, generator=args.generator,
-        scaling=args.scaling, test_budget=args.test_budget)
+        scaling=args.scaling, test_budget=args.test_budget,
+        prune=getattr(args, "prune", "none"))
 
 
 # ------------------------------------------------------------------------ problems

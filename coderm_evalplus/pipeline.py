@@ -49,6 +49,7 @@ class RunConfig:
     generator_options: dict[str, Any] = field(default_factory=dict)
     scaling: str = "fixed"
     test_budget: int | None = None
+    prune: str = "none"  # dynamic scaling's candidate pruning (scaling.ScalingPolicy)
 
     def describe(self) -> dict[str, Any]:
         return {"selector": self.selector, "compare": list(self.compare),
@@ -56,7 +57,7 @@ class RunConfig:
                 "time_limit": self.limits.time_limit, "memory_mb": self.limits.memory_mb,
                 "num_tests": self.num_tests, "test_format": self.test_format,
                 "generator": self.generator, "scaling": self.scaling,
-                "test_budget": self.test_budget}
+                "test_budget": self.test_budget, "prune": self.prune}
 
 
 @dataclass

@@ -61,6 +61,7 @@ sees the columns it asked for).
 
 from __future__ import annotations
 
+import functools
 import math
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -88,7 +89,8 @@ class ScalingPolicy:
     min_tests: int = 10  # no probabilistic stop before this many tests
     resamples: int = 16  # jackknife subsets per estimate
     round_size: int = 1  # problems granted per round (>1 batches executor / generator calls)
-    gain: str = "change"  # "change", "weighted" (change x difficulty), "difficulty"
+    gain: str = "change"  # "change", "weighted" (change x difficulty), "difficulty",
+    # "uniform" (fewest tests first: fixed-M growing in step, traced)
     novelty: float = 2.0  # floor novelty / (k + 2) on the change estimate (0: none)
     prune: str = "none"  # candidate pruning: "none", "exact", "bound" (see the module)
     delta: float = 0.002  # "bound": error probability of one pruning decision
@@ -102,7 +104,7 @@ class ScalingPolicy:
         if self.resamples < 1 or self.min_tests < 0 or self.stop_threshold < 0:
             raise ValueError("scaling policy: resamples >= 1, min_tests >= 0, "
                              "stop_threshold >= 0")
-        if self.gain not in ("weighted", "change", "difficulty"):
+        if self.gain not in ("weighted", "change", "difficulty", "uniform"):
             raise ValueError(f"scaling policy: unknown gain {self.gain!r}")
         if self.prune not in PRUNE_RULES:
             raise ValueError(f"scaling policy: unknown prune rule {self.prune!r} "
@@ -184,12 +186,18 @@ def change_estimate(problem: Problem, verdicts: np.ndarray, select: SelectFn,
     return total / resamples
 
 
-def program_keys(problem: Problem) -> np.ndarray:
-    """One id per distinct candidate program (normalised source), for the exact stop."""
+@functools.lru_cache(maxsize=1 << 16)
+def _normalised(source: str) -> str:
     from .execute.runner import normalise_source
 
+    return normalise_source(source)
+
+
+def program_keys(problem: Problem) -> np.ndarray:
+    """One id per distinct candidate program (normalised source), for the exact stop
+    and the pruning floors (copies of one program never split)."""
     ids: dict[str, int] = {}
-    return np.array([ids.setdefault(normalise_source(c.source), len(ids))
+    return np.array([ids.setdefault(_normalised(c.source), len(ids))
                      for c in problem.candidates], dtype=np.int64)
 
 
@@ -489,9 +497,9 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
                                        _rng(seed, tid, f"jackknife{v.shape[1]}")),
                        policy.novelty / (v.shape[1] + 2))
     diff = estimate_difficulty(passed, tied).score
-    state.gain = {"change": state.change, "difficulty": diff,
+    state.gain = {"change": state.change, "difficulty": diff, "uniform": 1.0 / (1 + v.shape[1]),
                   "weighted": state.change * (1 + diff) / 2}[policy.gain]
-    if policy.cost == "pairs":  # expected gain per execution, not per test
+    if policy.cost == "pairs" and policy.gain != "uniform":  # expected gain per execution, not per test
         state.gain /= max(1, state.contenders) / max(1, len(state.programs))
     horizon = _horizon(policy, remaining, state.tests)
     if remaining == 0:
@@ -896,7 +904,8 @@ def run_dynamic(problems: Sequence[Problem], config: Any, *,
         raise UsageError("--scaling dynamic needs a selector that does not read labels")
     selector = get_selector(config.selector)
     stats = ExecutionStats()
-    policy = policy or ScalingPolicy(round_size=max(1, math.ceil(len(problems) / 4)))
+    policy = policy or ScalingPolicy(round_size=max(1, math.ceil(len(problems) / 4)),
+                                     prune=getattr(config, "prune", "none"))
 
     def run_tests(jobs: list[Problem]) -> dict[str, OutcomeMatrix]:
         return pipeline.execute(jobs, config, stats)
