@@ -41,7 +41,8 @@ active problems with the largest expected gain each get ``batch`` more, until th
 (total tests over the run) is spent or no problem is active.  A problem stops when
 - its test pool is exhausted, or
 - no remaining test can change its pick (exact; checked when the selector ranks by
-  pass count, as the CodeRM vote does: the best candidate outside the top-score group
+  pass count and is not ``cluster_weighted`` - robust's vote can turn into dual
+  agreement as tests arrive, so its "locked" vote was not exact - as the CodeRM vote: the best candidate outside the top-score group
   trails by more than the tests left in the pool, and the top-score group is copies of
   one program, so it cannot split), or
 - it has at least ``min_tests`` tests (at most half its known pool) and
@@ -50,6 +51,35 @@ active problems with the largest expected gain each get ``batch`` more, until th
   accuracy per batch in expectation (and changes go both ways); with the novelty floor
   this needs k >= 98 tests without a recent move, so in practice the rule stops only
   problems that have used ~100 tests and whose pick is settled.
+
+Contenders (candidate pruning, ``prune``)
+-----------------------------------------
+The cost of a run is (candidate, test) pairs, not tests, and most candidates fall out of
+contention after a few tests.  With ``prune`` set, after every grant the candidates that
+can no longer become (part of) the pick are marked, and the problem's next tests run
+only on the contenders: the source is asked for those rows only (``TestSource.reveal``
+``rows``: the matrix source reads just them, the pipeline's sources execute a copy of
+the problem holding just those candidates), the others get ``Verdict.NOT_RUN`` (not a
+pass) in those columns, and ``pairs`` counts executed pairs only.  Pruning is monotone
+(a dropped candidate never runs again, so every contender has run every column).
+- ``"exact"`` (:func:`exact_contenders`): i is out when even passing every test the
+  problem can still get (the pool's rest, capped by ``max_tests``) cannot lift it to
+  the top count (vote) or, for cluster-weighted selectors, when ``|cluster_i| x (passes_i
+  + remaining)`` stays below ``copies_j x passes_j`` of some contender.  Never changes a
+  coderm or codet pick (unit-tested on random matrices); with an unknown pool (a
+  generator without ``max_tests``) nothing is pruned.
+- ``"bound"`` (:func:`bound_contenders`): after ``prune_after`` tests, i is out when a
+  one-sided paired Chernoff-KL bound (Serfling-corrected) says it ends below the leader
+  with probability >= 1 - ``delta``.  Cluster-weighted selectors credit i with its whole
+  pass-set cluster and the leader only with its program's copies (the safe direction).
+Two rows always keep running, out of contention or not: the holders of the top pass
+count and one candidate with the fewest passes.  Column statistics read them:
+``robust``'s test consistency is the most tests one candidate passes over the
+informative tests (see ``select.robust.executed_consistency``).
+``max_tests`` caps tests per problem (what makes ``exact`` bite under a big pool);
+``cost="pairs"`` ranks problems by expected gain per executed pair (a problem with few
+contenders is cheap to test further).  Measured on the CodeT slice: see
+benchmarks/README.md ("Candidate pruning").
 
 Test sources: anything implementing :class:`TestSource` - the pipeline's replay source
 (recorded completions, revealed in recorded order), the generator source (asks the
@@ -92,7 +122,7 @@ class ScalingPolicy:
     gain: str = "change"  # "change", "weighted" (change x difficulty), "difficulty",
     # "uniform" (fewest tests first: fixed-M growing in step, traced)
     novelty: float = 2.0  # floor novelty / (k + 2) on the change estimate (0: none)
-    prune: str = "none"  # candidate pruning: "none", "exact", "bound" (see the module)
+    prune: str = "none"  # candidate pruning: "none", "exact", "bound" (module: Contenders)
     delta: float = 0.002  # "bound": error probability of one pruning decision
     prune_after: int = 10  # "bound": no probabilistic pruning before this many tests
     max_tests: int | None = None  # per-problem cap (None: the pool / generator cap)
@@ -294,7 +324,31 @@ def bound_contenders(passed: np.ndarray, alive: np.ndarray, scores: np.ndarray,
     """Rule 2: drop a candidate whose final score falls below the leader's with
     probability >= 1 - delta (selector-agnostic: read off the selector's own scores).
 
-    DOC
+    The selectors rank by ``score = w x passes`` with a factor ``w`` that more tests can
+    only shrink: 1 for the vote, the pass-set cluster size for dual agreement (clusters
+    split, they never merge).  ``w_i = score_i / passes_i`` is read off the selection;
+    a selector with ``cluster_weighted`` (codet, robust, and any selector that does not
+    say otherwise) may switch to cluster scores later, so i is credited with
+    ``max(w_i, |cluster_i|)``.  The leader L is the contender with the largest *sure*
+    score ``m_L x passes_L``, ``m = min(w, copies of its program)`` (copies of one
+    program never split; the rest of its cluster may).
+    The per-test margin ``z_t = m_L x_Lt - w_i x_it`` lies in ``[-w_i, m_L]``; the final
+    margin over the ``N = k + remaining`` tests is ``N x mean(z)``.  The k tests seen are
+    a random subset of the N (tests arrive in random order; generated ones are
+    independent draws), so the Chernoff-Hoeffding bound in KL form on the rescaled
+    margin, with Serfling's finite-population factor (``k / (1 - (k - 1) / N)``
+    effective observations, exact once every test is seen), gives a lower confidence
+    bound on mean(z) that fails with probability <= delta.  i is dropped when that
+    bound is > 0: it then ends below L - not in the tie - with probability >= 1 - delta.
+    The test is paired (same tests for i and L), so tests both pass or both fail cost
+    nothing, which is what makes it much sharper than separate bounds on the two rates.
+    Members of the current tie and the leader always stay; a pass-set cluster shares
+    passes and w, so it is kept or dropped whole.
+    About delta: it bounds each decision; over a problem's ~20 decisions the union
+    bound is 20 x delta, but the bound is loose (Bernoulli KL for a three-valued margin,
+    the leader's floor without its cluster), so the measured loss is far smaller: at
+    delta = 0.3 fixed-100 with this rule kept coderm's and codet's accuracy exactly on
+    the CodeT slice (benchmarks/README.md).
     """
     n, k = passed.shape
     if remaining <= 0 or k == 0 or not alive.any():
