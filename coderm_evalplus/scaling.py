@@ -41,10 +41,11 @@ active problems with the largest expected gain each get ``batch`` more, until th
 (total tests over the run) is spent or no problem is active.  A problem stops when
 - its test pool is exhausted, or
 - no remaining test can change its pick (exact; checked when the selector ranks by
-  pass count and is not ``cluster_weighted`` - robust's vote can turn into dual
-  agreement as tests arrive, so its "locked" vote was not exact - as the CodeRM vote: the best candidate outside the top-score group
-  trails by more than the tests left in the pool, and the top-score group is copies of
-  one program, so it cannot split), or
+  pass count as the CodeRM vote does and is not ``cluster_weighted`` - robust's vote
+  can turn into dual agreement as tests arrive, so a "locked" vote was not exact for
+  it: the best candidate outside the top-score group trails by more than the tests
+  left in the pool, and the top-score group is copies of one program, so it cannot
+  split), or
 - it has at least ``min_tests`` tests (at most half its known pool) and
   ``change < stop_threshold`` (default 0.02).  ``change`` bounds the expected accuracy
   change of the next batch, so a stopped problem forgoes at most ~2 points of its own
