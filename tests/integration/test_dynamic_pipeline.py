@@ -116,3 +116,32 @@ def test_dynamic_with_a_generator_asks_only_for_what_it_runs(cache, fixed_run):
         assert [t.source for t in p.tests] == [t.source for t in fixed[p.task_id].tests[:k]]
         assert np.array_equal(result.matrices[p.task_id].verdicts,
                               fixed_run.matrices[p.task_id].verdicts[:, :k])
+
+
+def test_dynamic_with_exact_pruning_runs_only_contenders(cache, fixed_run):
+    """--prune exact through the real pipeline: the replay source executes copies of
+    the problems holding only the contenders; the others are NOT_RUN in later columns,
+    the contenders' verdicts are the fixed run's, and the coderm picks do not change."""
+    from coderm_evalplus.model import Verdict
+
+    problems, completions = demo_inputs()
+    plain = run(problems, RunConfig(cache_path=cache, progress=False, jobs=2,
+                                    scaling="dynamic"), completions=completions)
+    problems, completions = demo_inputs()
+    pruned = run(problems, RunConfig(cache_path=cache, progress=False, jobs=2,
+                                     scaling="dynamic", prune="exact"),
+                 completions=completions)
+    assert pruned.report["run"]["prune"] == "exact"
+    fixed = {p.task_id: fixed_run.matrices[p.task_id].verdicts for p in fixed_run.problems}
+    executed = 0
+    for p in pruned.problems:
+        m = pruned.matrices[p.task_id].verdicts
+        k = m.shape[1]
+        ran = m != Verdict.NOT_RUN
+        executed += int(ran.sum())
+        assert np.array_equal(m[ran], fixed[p.task_id][:, :k][ran])
+        # a candidate left out once stays out
+        assert all(np.all(np.diff(row.astype(int)) <= 0) for row in ran)
+    assert pruned.report["scaling"]["pairs_executed"] == executed
+    assert executed < sum(len(p.candidates) * len(p.tests) for p in pruned.problems)
+    assert pruned.report["summary"]["selected"] == plain.report["summary"]["selected"]
