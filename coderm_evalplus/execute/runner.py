@@ -8,6 +8,7 @@ generated test, so selectors count duplicates as votes while each distinct pair 
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import time
 from collections.abc import Iterator
@@ -154,10 +155,21 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
     cache = VerdictCache(cache_path) if cache_path else None
     started = time.monotonic()
     try:
-        plans = [_plan(p) for p in problems]
-        missing_per_plan: list[dict[int, list[int]]] = []
-        for plan in plans:
-            stats.pairs_total += len(plan.problem.candidates) * len(plan.problem.tests)
+        # Problems are planned (deduped, looked up in the cache) one at a time as the
+        # executor asks for batches, so servers start on the first problem's batches
+        # instead of waiting for every problem's dedupe (~0.5 s on 2,000 candidates).
+        plans: list[_Plan] = []
+        bar = _progress(sum(len(p.candidates) * len(p.tests) for p in problems)) \
+            if progress and problems else None
+        upper_left = bar[0].tasks[0].total if bar is not None else 0
+        todo = 0
+
+        def prepare(problem: Problem) -> dict[int, list[int]]:
+            """Plan one problem; the distinct pairs it still has to run, per candidate."""
+            nonlocal todo, upper_left
+            plan = _plan(problem)
+            plans.append(plan)
+            stats.pairs_total += len(problem.candidates) * len(problem.tests)
             stats.pairs_distinct += plan.distinct.size
             stats.candidates_distinct += len(plan.programs)
             stats.tests_distinct += len(plan.tests)
@@ -177,14 +189,19 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
                     else:
                         missing.setdefault(ci, []).append(ti)
                 stats.cache_hits += len(hits)
-            missing_per_plan.append(missing)
-        todo = sum(len(t) for m in missing_per_plan for t in m.values())
+            todo += sum(len(t) for t in missing.values())
+            if bar is not None:  # the total shrinks from an upper bound to the truth
+                upper_left -= len(problem.candidates) * len(problem.tests)
+                bar[0].update(bar[1], total=todo + upper_left)
+            return missing
 
         index: dict[int, tuple[int, int, list[int]]] = {}
 
         def batches() -> Iterator[Batch]:
             bid = 0
-            for pi, (plan, missing) in enumerate(zip(plans, missing_per_plan)):
+            for pi, problem in enumerate(problems):
+                missing = prepare(problem)
+                plan = plans[pi]
                 # tests making the same first call go into the same batch, where one
                 # timeout spares the others their wait (worker.hang_key)
                 order = _call_order(plan.tests)
@@ -196,7 +213,6 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
                         yield Batch(bid, plan.programs[ci], [plan.tests[t] for t in chunk])
                         bid += 1
 
-        bar = _progress(todo) if progress and todo else None
         done = 0
 
         def on_verdict(bid: int, pos: int, verdict: int) -> None:
@@ -215,8 +231,12 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
         try:
             if bar is not None:
                 bar[0].start()
-            if todo:
-                executor.run(batches(), limits, on_verdict)
+            pending = batches()
+            first = next(pending, None)  # a fully cached run never starts a sandbox
+            if first is not None:
+                executor.run(itertools.chain([first], pending), limits, on_verdict)
+            for _ in pending:  # (an executor that stopped early: plan the rest anyway)
+                pass
         finally:
             if bar is not None:
                 bar[0].stop()
