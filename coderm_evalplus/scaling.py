@@ -608,8 +608,11 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
         grants = {t: n for t, n in grants.items() if n > 0}
         if not grants:
             return
-        rows = {t: np.flatnonzero(states[t].alive) for t in grants
-                if states[t].alive is not None and not states[t].alive.all()}
+        rows: dict[str, np.ndarray] = {}
+        for t in grants:
+            alive = states[t].alive
+            if alive is not None and not alive.all():
+                rows[t] = np.flatnonzero(alive)
         got = source.reveal(grants, rows) if rows else source.reveal(grants)
         left: dict[str, int | None] = {}
         for t, n in grants.items():

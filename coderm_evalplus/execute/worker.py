@@ -82,7 +82,7 @@ import threading
 import time
 import unittest
 from collections.abc import Callable
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 PASS, FAIL, ERROR, TIMEOUT, CRASH = 0, 1, 2, 3, 4
 
@@ -969,7 +969,7 @@ def _compile(source: str, name: str):
 # source -> code object, filled by the server for every batch it receives: a runner forked
 # afterwards (the spare that replaces a timed-out runner) inherits them instead of
 # compiling the batch's program and tests again (~6 % of the runners' time, profiled).
-_CODE: dict[str, object] = {}
+_CODE: dict[str, Any] = {}
 
 
 def _memo(cache: dict, key, compute):

@@ -89,7 +89,8 @@ def executed_consistency(passed: np.ndarray, ran: np.ndarray) -> tuple[float, fl
     for j in np.flatnonzero(~complete & none):
         # complete tests that the candidates which ran test j all fail, as j
         like = ~full[ran[:, j]].any(axis=0)
-        weight[j] = float(exact_info[complete][like].mean()) if like.any() else 0.0
+        weight[j] = float(np.asarray(exact_info)[complete][like].mean()) if like.any() \
+            else 0.0
     m = float(weight.sum())
     if m <= 0:
         return 0.0, 0.0
