@@ -164,8 +164,9 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
         upper_left = bar[0].tasks[0].total if bar is not None else 0
         todo = 0
 
-        def prepare(problem: Problem) -> dict[int, list[int]]:
-            """Plan one problem; the distinct pairs it still has to run, per candidate."""
+        def prepare(problem: Problem) -> tuple[_Plan, dict[int, list[int]]]:
+            """Plan one problem; its plan and the distinct pairs it still has to run, per
+            candidate."""
             nonlocal todo, upper_left
             plan = _plan(problem)
             plans.append(plan)
@@ -193,15 +194,14 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
             if bar is not None:  # the total shrinks from an upper bound to the truth
                 upper_left -= len(problem.candidates) * len(problem.tests)
                 bar[0].update(bar[1], total=todo + upper_left)
-            return missing
+            return plan, missing
 
         index: dict[int, tuple[int, int, list[int]]] = {}
 
         def batches() -> Iterator[Batch]:
             bid = 0
             for pi, problem in enumerate(problems):
-                missing = prepare(problem)
-                plan = plans[pi]
+                plan, missing = prepare(problem)
                 # tests making the same first call go into the same batch, where one
                 # timeout spares the others their wait (worker.hang_key)
                 order = _call_order(plan.tests)

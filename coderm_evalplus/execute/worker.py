@@ -86,9 +86,9 @@ from typing import Any, NamedTuple
 
 PASS, FAIL, ERROR, TIMEOUT, CRASH = 0, 1, 2, 3, 4
 
-# child -> server records: (index, code) packed "<ib"
-# child -> server records carry the runner's main-thread CPU seconds (see Server._watch)
-_REC = struct.Struct("<ibd")
+# child -> server pipe records: (index, code) packed "<ib"; per-pair progress and CPU
+# marks go through shared memory instead (see _HDR)
+_REC = struct.Struct("<ib")
 _REC_LEN = struct.Struct("<I")  # server -> runner: length of the pickled batch message
 _PROBE = -1  # code = verdict of running the program alone (PASS = ran fine)
 _TAINT = -2  # the runner will exit; fork a fresh one for the remaining tests
@@ -109,11 +109,12 @@ _CUT = struct.Struct("<i")  # at _CUT_AT: the position the server asks the runne
 _CUT_AT = 32
 _CUT_SIGNAL = signal.SIGUSR1
 _CUT_GRACE = 0.02  # seconds a cut pair has to unwind before its runner is killed
+_GO = b"G"  # server -> spare runner: the previous runner is dead, enter the sandbox
 
 
 class _Cut(BaseException):
     """Raised in a runner by the server's cut signal inside the pair that timed out."""
-_GO = b"G"  # server -> spare runner: the previous runner is dead, enter the sandbox
+
 
 # The child's own bookkeeping must not depend on builtins a test may have replaced.
 _len, _sorted, _list, _dict, _range, _isinstance = len, sorted, list, dict, range, isinstance
@@ -565,15 +566,20 @@ class Sandbox:
                 "interpreter_readable": self.interpreter_readable,
                 "workdir": self.workdir}
 
-    def reap(self, pid: int, sweep: bool = True) -> None:
-        """Kill the child, its process group and (as root, with ``sweep``) every process of
-        the sandbox uid.  The server passes ``sweep=False`` when the next runner will do
-        that sweep itself (see :func:`_enter_sandbox`) before any untrusted code runs."""
+    @staticmethod
+    def kill(pid: int) -> None:
+        """SIGKILL the child and its process group (no wait)."""
         for target in (-pid, pid):
             try:
                 os.kill(target, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
+
+    def reap(self, pid: int, sweep: bool = True) -> None:
+        """Kill the child, its process group and (as root, with ``sweep``) every process of
+        the sandbox uid.  The server passes ``sweep=False`` when the next runner will do
+        that sweep itself (see :func:`_enter_sandbox`) before any untrusted code runs."""
+        self.kill(pid)
         try:
             os.waitpid(pid, 0)
         except ChildProcessError:
@@ -843,7 +849,7 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
         _enter_sandbox(sandbox, limits, import_dirs)
 
         def report(index: int, code: int) -> None:
-            os.write(report_fd, _REC.pack(index, code, _thread_time()))
+            os.write(report_fd, _REC.pack(index, code))
 
         def flush_output() -> None:
             try:
@@ -894,9 +900,7 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
             if pristine is None:
                 pristine = _Baseline(sandbox.workdir)
             if program != last_program:  # consecutive batches mostly share their candidate
-                program_code = _CODE.get(program, _MISSING)
-                if program_code is _MISSING:
-                    program_code = _compile(program, "<candidate>")
+                program_code = _compile(program, "<candidate>")
                 last_program = program
             if probe:
                 _HDR.pack_into(shm, 0, _PROBE, _monotonic(), _thread_time())
@@ -966,9 +970,10 @@ def _compile(source: str, name: str):
         return None
 
 
-# source -> code object, filled by the server for every batch it receives: a runner forked
-# afterwards (the spare that replaces a timed-out runner) inherits them instead of
-# compiling the batch's program and tests again (~6 % of the runners' time, profiled).
+# source -> code object of every test the server received: a runner forked afterwards
+# (the spare that replaces a killed runner) inherits them instead of compiling the
+# tests again (~6 % of the runners' time, profiled).  Not programs: the runner that
+# gets a batch was mostly forked before it arrived and compiles the program anyway.
 _CODE: dict[str, Any] = {}
 
 
@@ -1157,11 +1162,7 @@ class Server:
         if spare is None:
             self._discard(runner, sweep=True)
         else:  # the spare's first act is the uid sweep (see _go)
-            for target in (-runner.pid, runner.pid):
-                try:
-                    os.kill(target, signal.SIGKILL)
-                except OSError:
-                    pass
+            self.sandbox.kill(runner.pid)
             if self._go(spare, dying=runner):
                 self.runner = spare
             else:
@@ -1184,7 +1185,6 @@ class Server:
         program = batch.get("program", "")
         inferred_before, forks_before = self.inferred_timeouts, self.forks
         self._warm(program)
-        _memo(_CODE, program, lambda src: _compile(src, "<candidate>"))
         for t in tests:
             _memo(_CODE, t.get("source", ""), lambda src: _compile(src, "<test>"))
         program_unsafe = self._unsafe(program)
@@ -1340,7 +1340,7 @@ class Server:
                 return pos, None, False  # (it died unwinding the cut pair: no verdict)
             buf += chunk
             while len(buf) >= _REC.size:
-                index, code, _cpu = _REC.unpack_from(buf)
+                index, code = _REC.unpack_from(buf)
                 buf = buf[_REC.size:]
                 if index == _PROBE and awaiting_probe:
                     awaiting_probe = False
