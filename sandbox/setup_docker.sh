@@ -19,10 +19,33 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(dirname "$HERE")"
 BASE_IMAGE="${CODERM_BASE_IMAGE:-coderm-base:bookworm}"
 SANDBOX_IMAGE="${CODERM_SANDBOX_IMAGE:-coderm-evalplus-sandbox:latest}"
-MIRROR="${CODERM_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+MIRROR="${CODERM_DEBIAN_MIRROR:-}"
 DOCKERD_LOG="${CODERM_DOCKERD_LOG:-/var/log/coderm-dockerd.log}"
 
 log() { printf '[setup_docker] %s\n' "$*" >&2; }
+
+# The Debian mirror this machine's apt already uses for bookworm's main archive: the
+# first URI whose suites include plain "bookworm", from deb822 *.sources files or
+# one-line *.list files (disabled files, -updates and -security suites are skipped).
+apt_mirror() {
+  local f
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    awk 'BEGIN { RS = ""; FS = "\n" }
+         { uri = ""; ok = 0
+           for (i = 1; i <= NF; i++) {
+             if ($i ~ /^URIs:/) { split($i, a, /[ \t]+/); uri = a[2] }
+             if ($i ~ /^Suites:/) { n = split($i, s, /[ \t]+/)
+               for (j = 2; j <= n; j++) if (s[j] == "bookworm") ok = 1 }
+           }
+           if (ok && uri != "") { print uri; exit } }' "$f"
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    awk '$1 == "deb" { k = 2; if ($2 ~ /^\[/) { while ($k !~ /\]$/) k++; k++ }
+                       if ($(k + 1) == "bookworm") { print $k; exit } }' "$f"
+  done
+}
 t0=$(date +%s)
 
 # 1. packages
@@ -58,9 +81,14 @@ log "docker daemon up ($(docker info --format '{{.ServerVersion}}'))"
 
 # 3. base image (no registry needed)
 if [ "${CODERM_SKIP_BASE:-0}" != 1 ] && ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
+  [ -n "$MIRROR" ] || MIRROR="$(apt_mirror | head -n 1)"
+  if [ -z "$MIRROR" ]; then
+    log "no Debian bookworm mirror found in /etc/apt/sources.list*; set CODERM_DEBIAN_MIRROR"
+    exit 1
+  fi
   root="$(mktemp -d /tmp/coderm-rootfs.XXXXXX)"
   trap 'rm -rf "$root"' EXIT
-  log "debootstrap bookworm minbase + python3 into $root (about a minute)"
+  log "debootstrap bookworm minbase + python3 into $root from apt's mirror (about a minute)"
   debootstrap --variant=minbase --include=python3 bookworm "$root" "$MIRROR" >/dev/null
   rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
   tar -C "$root" -c . | docker import - "$BASE_IMAGE" >/dev/null

@@ -2,8 +2,9 @@
 fresh venv (non-editable, so the wheel's .pth is what is tested), running the real
 ``evalplus.evaluate`` console script.
 
-The venv uses ``--system-site-packages`` for the heavy dependencies; our package is
-installed into it from a copy of the repo with ``--no-deps``, and evalplus's console
+The venv sees the running interpreter's packages for the heavy dependencies (see
+``child_env``: this works from a user's venv as well as from a system Python); our
+package is installed into it from a copy of the repo with ``--no-deps``, and evalplus's console
 script comes from ``pip install --no-deps evalplus==0.3.1`` into the venv (PyPI), or,
 offline, the system's script run by the venv's interpreter.
 """
@@ -15,11 +16,11 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from child_env import child_pip_install, make_child_venv
 from test_evalplus_data import evalplus_env, last_printed, needs_data, write_case
 
 pytestmark = [needs_data, pytest.mark.slow]
@@ -39,15 +40,11 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path | list[str]
         shutil.copytree(REPO / name, src / name,
                         ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     env_dir = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip",
-                    str(env_dir)], check=True)
-    py = env_dir / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps",
-                    "--no-build-isolation", str(src)], check=True, cwd=root)
+    py = make_child_venv(env_dir)
+    child_pip_install(py, "--no-build-isolation", str(src), cwd=root)
     script = env_dir / "bin" / "evalplus.evaluate"
-    got = subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps",
-                          "--ignore-installed", "evalplus==0.3.1"], cwd=root,
-                         capture_output=True, text=True)
+    got = child_pip_install(py, "--ignore-installed", "evalplus==0.3.1", cwd=root,
+                            check=False)
     if got.returncode == 0 and script.exists():
         command: list[str] = [str(script)]
     else:  # offline: the system's console script, run by the venv's interpreter

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from child_env import child_pip_install, make_child_venv
+
+REPO = Path(__file__).resolve().parents[2]
 
 PLUGIN = textwrap.dedent('''
     import numpy as np
@@ -55,19 +57,20 @@ def plugin_venv(tmp_path_factory) -> Path:
     (src / "pyproject.toml").write_text(PYPROJECT)
     (src / "coderm_plugin_always_last.py").write_text(PLUGIN)
     venv = root / "venv"
-    # system site-packages: coderm-evalplus and its dependencies are visible, the plugin
-    # is installed only into this venv, so the host environment is left as it was.
-    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)],
-                   check=True)
-    py = venv / "bin" / "python"
-    subprocess.run([str(py), "-m", "pip", "install", "-q", "--no-deps",
-                    "--no-build-isolation", str(src)], check=True)
+    # the child sees the running interpreter's packages (coderm-evalplus and its
+    # dependencies); the plugin is installed only into the child, so the host
+    # environment is left as it was.
+    py = make_child_venv(venv)
+    child_pip_install(py, "--no-build-isolation", str(src), cwd=root)
     return py
 
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.pop("CODERM_EVALPLUS_LOAD_PLUGINS", None)  # load every installed plugin
+    # the child runs this checkout's package, however the parent installed it (an
+    # editable install's finder lives in a .pth the child does not process)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
 
 
