@@ -10,7 +10,6 @@ import argparse
 import ast
 import collections
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -160,15 +159,45 @@ def print_run(result: Any, args: argparse.Namespace) -> None:
 
     print_report(result.report)
     if result.out_dir is not None:
-        print(f"wrote {result.out_dir}/picks.jsonl, matrices.npz, report.json")
+        print(f"wrote {result.out_dir}/: picks.jsonl, picks/, matrices.npz, report.json "
+              f"(`coderm-evalplus report {result.out_dir}` prints and plots it again)")
+    else:
+        print("nothing written (give -o DIR to keep picks, matrices and report)")
+
+
+def select_out_dir(args: argparse.Namespace) -> Path:
+    """Where ``select`` writes: ``-o``, else ``<samples stem>.coderm-<selector>/`` next to
+    the samples file, as ``coderm-evalplus evalplus`` does and as evalplus writes its
+    ``*_eval_results.json`` next to the samples."""
+    from .harness.evalplus import default_out_dir
+
+    if args.out:
+        return Path(args.out)
+    return default_out_dir(Path(args.samples), args.selector)
+
+
+def run_into(out: Path | None, runner: Any) -> Any:
+    """Call ``runner(out_dir)`` writing into a staging folder next to ``out`` and swap it
+    into place when the run finished (see :mod:`.outdir`); ``out`` None writes nothing."""
+    from .outdir import StagedDir
+
+    if out is None:
+        return runner(None)
+    with StagedDir(out) as staged:
+        result = runner(staged.path)
+        result.out_dir = staged.commit()
+    return result
 
 
 # ------------------------------------------------------------------------ commands
 
 def cmd_select(args: argparse.Namespace) -> int:
+    from .outdir import check_out_dir
     from .pipeline import run
 
     config = config_from_args(args)
+    out = select_out_dir(args)
+    check_out_dir(out, "-o" if args.out else "output folder (default; -o to choose)")
     problem_set = load_problem_set(args.problems or
                                    ("humaneval" if args.format == "codet" else None))
     if problem_set is None:
@@ -182,9 +211,9 @@ def cmd_select(args: argparse.Namespace) -> int:
     if args.tests:
         completions, formats = load_tests_file(args.tests, problem_set or
                                                {p.task_id: p for p in problems}, args.task_ids)
-    out = Path(args.out) if args.out else None
-    result = run(problems, config, completions=completions, out_dir=out,
-                 tests_source=args.tests or "generator", test_formats=formats)
+    result = run_into(out, lambda staging: run(
+        problems, config, completions=completions, out_dir=staging,
+        tests_source=args.tests or "generator", test_formats=formats))
     print_run(result, args)
     return 0
 
@@ -202,13 +231,17 @@ def load_demo() -> tuple[list[Problem], dict[str, list[str]], dict[str, str]]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
+    from .outdir import check_out_dir
     from .pipeline import run
 
     config = config_from_args(args)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        check_out_dir(out)
     problems, completions, formats = load_demo()
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="coderm-demo-"))
-    result = run(problems, config, completions=completions, out_dir=out,
-                 tests_source=demo.tests_path(), test_formats=formats)
+    result = run_into(out, lambda staging: run(
+        problems, config, completions=completions, out_dir=staging,
+        tests_source=demo.tests_path(), test_formats=formats))
     print_run(result, args)
     return 0
 
@@ -284,12 +317,16 @@ def register_commands(subparsers):
                    help="JSON list of task ids, one per line of a CodeT file")
     p.add_argument("--labels", default=None,
                    help="per-candidate correctness: labels JSONL or evalplus *_eval_results.json")
-    p.add_argument("-o", "--out", default=None, help="output directory")
+    p.add_argument("-o", "--out", default=None, metavar="DIR",
+                   help="output folder (default: SAMPLES.coderm-SELECTOR/ next to the "
+                        "samples file); an earlier run there is replaced as a whole")
     add_run_options(p)
     p.set_defaults(func=cmd_select)
 
     d = subparsers.add_parser("demo", help="run the selection stage on the embedded demo set")
-    d.add_argument("-o", "--out", default=None, help="output directory (default: a temp dir)")
+    d.add_argument("-o", "--out", default=None, metavar="DIR",
+                   help="output folder (default: nothing is written); an earlier run "
+                        "there is replaced as a whole")
     add_run_options(d)
     d.set_defaults(func=cmd_demo)
 

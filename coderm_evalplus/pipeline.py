@@ -10,6 +10,7 @@ cache), so a killed run resumes and a re-run with more tests executes only the n
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -243,6 +244,10 @@ def write_outputs(out_dir: Path, result: RunResult) -> None:
     from .samples import write_samples
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Files of an earlier run into the same folder that this run would not overwrite
+    # (picks of selectors not compared now, plots of the old report) must not survive.
+    for stale in ("picks", "plots"):
+        shutil.rmtree(out_dir / stale, ignore_errors=True)
     write_samples(out_dir / "picks.jsonl", result.picks())
     (out_dir / "picks").mkdir(exist_ok=True)
     for name in result.selections:
