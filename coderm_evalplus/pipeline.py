@@ -197,6 +197,10 @@ def build_report(problems: Sequence[Problem], matrices: Mapping[str, OutcomeMatr
             "expected": s.expected_accuracy(lab),
             "vanilla": float(lab.mean()) if lab is not None else None,
             "scores": s.scores,
+            # tests passed per candidate: one quantity for every selector (``scores``
+            # is the selector's own ranking: cluster scores for codet, ...)
+            "passed": [int(x) for x in passed.sum(axis=1)] if passed.size else
+            [0] * len(p.candidates),
         })
     per_selector: dict[str, dict[str, float | None]] = {}
     for name, sels in selections.items():

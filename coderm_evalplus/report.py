@@ -338,6 +338,10 @@ def _finite(values: Any) -> list[float] | None:
     return out
 
 
+CURVE_LABELS = {"tests": "fixed: m random tests per problem",
+                "dynamic": "dynamic allocation (--scaling dynamic)"}
+
+
 def plot_curves(report: Mapping[str, Any], path: str | os.PathLike[str], *,
                 size: tuple[float, float] = FIG_SIZE, dpi: int = FIG_DPI) -> Path | None:
     """Accuracy vs number of tests (one line per curve, bootstrap band when lo/hi given),
@@ -357,11 +361,12 @@ def plot_curves(report: Mapping[str, Any], path: str | os.PathLike[str], *,
     fig = _figure(*size, dpi)
     ax = fig.add_subplot(1, 1, 1)
     for name, m, mean, band in usable:
-        label = "selected (tests)" if name == "tests" else f"selected ({name})"
+        label = CURVE_LABELS.get(name, name)
         (line,) = ax.plot(m, [100 * y for y in mean], marker="o", label=label)
         if band:
             ax.fill_between(m, [100 * y for y in band[0]], [100 * y for y in band[1]],
-                            alpha=0.25, color=line.get_color(), label="bootstrap band")
+                            alpha=0.25, color=line.get_color(),
+                            label="95% of random test subsets")
     summary = _section(report, "summary")
     for key, label, style in (("vanilla_pass@1", "vanilla pass@1", ":"),
                               ("oracle", "oracle", "--")):
@@ -369,59 +374,63 @@ def plot_curves(report: Mapping[str, Any], path: str | os.PathLike[str], *,
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             ax.axhline(100 * value, linestyle=style, color="gray", label=label)
     names = [u[0] for u in usable]
-    ax.set_xlabel("number of tests" if names == ["tests"] else "budget")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title("Selected accuracy vs number of tests")
+    ax.set_xlabel("tests per problem" + (" (dynamic: mean over problems)"
+                                         if "dynamic" in names else ""))
+    ax.set_ylabel("tie-aware accuracy of the pick (%)")
+    selector = _section(report, "run").get("selector")
+    ax.set_title("Accuracy vs tests" + (f" ({selector})" if selector else ""))
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")  # accuracy curves rise to the right: "best" avoids them
     return _save(fig, Path(path), dpi)
 
 
-def _score_fractions(report: Mapping[str, Any]) -> tuple[list[float], list[float], bool]:
-    """Scores of the picks and of all candidates, as fractions of the problem's tests when
-    the test count is known (problems have different numbers of tests)."""
+def _passed_fractions(report: Mapping[str, Any]) -> tuple[list[float], list[float]]:
+    """Share of its problem's tests each pick passed, and each candidate passed.
+
+    One quantity for every selector: the pick's ``score`` and the candidates' ``passed``
+    are tests passed, divided by the problem's test count (problems have different
+    numbers of tests).  The selectors' own ``scores`` are deliberately not used: for
+    codet they are cluster size x tests passed, on another scale.  Problems without
+    tests are skipped; a report without ``passed`` (older runs) gives picks only."""
     picks: list[float] = []
     everyone: list[float] = []
-    normalised = True
     for p in report.get("problems") or []:
         if not isinstance(p, Mapping):
             continue
         tests = p.get("tests")
-        scale = float(tests) if isinstance(tests, (int, float)) and tests else None
+        if isinstance(tests, bool) or not isinstance(tests, (int, float)) or tests <= 0:
+            continue
         score = p.get("score")
-        has_scores = isinstance(score, (int, float)) or bool(_finite(p.get("scores")))
-        if scale is None and has_scores:
-            normalised = False
         if isinstance(score, (int, float)) and not isinstance(score, bool):
-            picks.append(score / scale if scale else float(score))
-        for s in _finite(p.get("scores")) or []:
-            everyone.append(s / scale if scale else s)
-    return picks, everyone, normalised
+            picks.append(float(score) / tests)
+        everyone.extend(x / tests for x in _finite(p.get("passed")) or [])
+    return picks, everyone
 
 
 def plot_scores(report: Mapping[str, Any], path: str | os.PathLike[str], *,
                 size: tuple[float, float] = FIG_SIZE, dpi: int = FIG_DPI) -> Path | None:
-    """Histogram of the picks' scores against all candidates' scores (when problems carry
-    ``scores``).  None when no problem has a score."""
-    picks, everyone, normalised = _score_fractions(report)
-    if not picks and not everyone:
+    """Histogram of the share of tests passed by the picks against the same share for
+    all candidates.  None when no problem has tests and a pick score."""
+    picks, everyone = _passed_fractions(report)
+    if not picks:
         return None
     fig = _figure(*size, dpi)
     ax = fig.add_subplot(1, 1, 1)
-    data = everyone + picks
-    bins: Any = [i / 20 for i in range(21)] if normalised else min(30, max(5, len(set(data))))
+    bins = [i / 20 for i in range(21)]
     # Each histogram sums to 1 (a share, not a count): there are N times more candidates
     # than picks, and the question is whether picks sit further right.
     if everyone:
         ax.hist(everyone, bins=bins, alpha=0.5, label=f"all candidates ({len(everyone)})",
                 weights=[1 / len(everyone)] * len(everyone))
-    if picks:
-        ax.hist(picks, bins=bins, alpha=0.9, label=f"picks ({len(picks)})",
-                weights=[1 / len(picks)] * len(picks),
-                histtype="step" if everyone else "bar", linewidth=2)
-    ax.set_xlabel("fraction of tests passed" if normalised else "score (tests passed)")
-    ax.set_ylabel("share")
-    ax.set_title("Score distribution")
+    ax.hist(picks, bins=bins, alpha=0.9, label=f"picks ({len(picks)} problems)",
+            weights=[1 / len(picks)] * len(picks),
+            histtype="step" if everyone else "bar", linewidth=2)
+    selector = _section(report, "run").get("selector")
+    ax.set_xlabel("share of the problem's tests passed")
+    ax.set_ylabel("share of picks / of candidates")
+    ax.set_xlim(0, 1)
+    ax.set_title("Tests passed by the picks" + (f" of {selector}" if selector else "")
+                 + (" and by all candidates" if everyone else ""))
     ax.legend(loc="upper left")
     return _save(fig, Path(path), dpi)
 

@@ -220,3 +220,32 @@ def test_report_command_bad_input_exits_2(tmp_path: Path,
     assert main(["report", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("coderm-evalplus: error: ") and "\n" not in err
+
+
+def test_score_plot_uses_tests_passed_for_picks_and_candidates_alike() -> None:
+    """codet's own scores are cluster size x tests passed (thousands); the plot must not
+    put them on one axis with the picks' tests passed (issue 21 item 5)."""
+    report = {"run": {"selector": "codet"}, "problems": [
+        {"task_id": "T/0", "tests": 10, "score": 6.0, "scores": [6804, 12, 6804, 0],
+         "passed": [6, 4, 6, 0]},
+        {"task_id": "T/1", "tests": 4, "score": 4, "scores": [900, 900], "passed": [4, 4]},
+        {"task_id": "T/2", "tests": 0, "score": 0, "scores": [0], "passed": [0]},  # no tests
+    ]}
+    picks, everyone = rp._passed_fractions(report)
+    assert picks == [0.6, 1.0]
+    assert everyone == [0.6, 0.4, 0.6, 0.0, 1.0, 1.0]
+    del report["problems"][0]["passed"]  # an older report: picks only, never `scores`
+    assert rp._passed_fractions(report)[1] == [1.0, 1.0]
+
+
+def test_report_rows_carry_every_candidates_tests_passed() -> None:
+    from coderm_evalplus.commands import load_demo
+    from coderm_evalplus.pipeline import RunConfig, run
+
+    problems, completions, formats = load_demo()
+    config = RunConfig(selector="codet", compare=["codet"], cache_path=None, progress=False)
+    result = run(problems, config, completions=completions, test_formats=formats)
+    for row in result.report["problems"]:
+        passed = result.matrices[row["task_id"]].passed.sum(axis=1).tolist()
+        assert row["passed"] == passed
+        assert row["score"] == passed[row["pick"]]
