@@ -23,6 +23,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -88,7 +89,7 @@ def run_table(report: Mapping[str, Any]) -> Table | None:
         return None
     table = Table(title="Run", show_header=False, title_justify="left")
     table.add_column("setting", style="bold")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     for key, value in run.items():
         table.add_row(escape(str(key)), DASH if value is None else escape(str(value)))
     return table
@@ -101,29 +102,36 @@ def problems_table(report: Mapping[str, Any], limit: int | None = None) -> Table
         return None
     selector = _section(report, "run").get("selector")
     title = "Picks" + (f" ({selector})" if selector else "")
-    table = Table(title=title, title_justify="left")
-    # Short headers and an unwrapped task column: the table must stay readable at 80
-    # columns (a pipe, CI log); the caption explains the abbreviations.
+    labelled = _has_labels(report)
+    # The table must fit 80 columns (a pipe, a CI log) without cutting a header or a
+    # number to "sco…": short headers, no vertical rules, collapsed padding (~70
+    # columns for HumanEval ids and 4-digit counts), numbers fold rather than truncate;
+    # the label columns only when there are labels.  The caption explains the headers.
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
+                  collapse_padding=True, pad_edge=False)
     table.add_column("task", no_wrap=True)
-    for name in ("cands", "tests", "rej", "pick", "score", "tie"):
-        table.add_column(name, justify="right")
-    table.add_column("ok", justify="center")
-    table.add_column(escape("E[acc]"), justify="right")
-    table.add_column("vanilla", justify="right")
-    table.caption = escape("rej: completions rejected by extraction; tie: candidates the "
-                           "rule could not separate; ok: pick is correct; E[acc]: tie-aware "
-                           "expected accuracy")
+    for name in ("cands", "tests", "rej", "pick", "passed", "tie"):
+        table.add_column(name, justify="right", overflow="fold")
+    caption = ("rej: completions rejected by extraction; passed: tests the pick passed; "
+               "tie: candidates the rule could not separate")
+    if labelled:
+        table.add_column("ok", justify="center")
+        table.add_column(escape("E[acc]"), justify="right", overflow="fold")
+        table.add_column("vanilla", justify="right", overflow="fold")
+        caption += "; ok: pick is correct; E[acc]: tie-aware expected accuracy"
+    table.caption = escape(caption)
     shown = problems if not limit or limit <= 0 else problems[:limit]
     for p in shown:
         if not isinstance(p, Mapping):
             continue
         tied = p.get("tied")
-        table.add_row(
-            escape(str(p.get("task_id", DASH))), num(p.get("candidates")),
-            num(p.get("tests")),
-            num(p.get("rejected")), num(p.get("pick")), num(p.get("score")),
-            str(len(tied)) if isinstance(tied, Sequence) else DASH,
-            mark(p.get("pick_correct")), pct(p.get("expected")), pct(p.get("vanilla")))
+        cells = [escape(str(p.get("task_id", DASH))), num(p.get("candidates")),
+                 num(p.get("tests")), num(p.get("rejected")), num(p.get("pick")),
+                 num(p.get("score")), str(len(tied)) if isinstance(tied, Sequence) else DASH]
+        if labelled:
+            cells += [mark(p.get("pick_correct")), pct(p.get("expected")),
+                      pct(p.get("vanilla"))]
+        table.add_row(*cells)
     if len(shown) < len(problems):
         table.caption = f"{len(problems) - len(shown)} more problems not shown; " + str(
             table.caption)
@@ -137,8 +145,9 @@ def summary_table(report: Mapping[str, Any]) -> Table | None:
         return None
     table = Table(title=f"Summary ({num(summary.get('tasks'))} tasks)", title_justify="left")
     for name in ("selector", "vanilla pass@1", "selected (expected)", "selected (pick)",
-                 "oracle"):
-        table.add_column(name, justify="left" if name == "selector" else "right")
+                 "oracle"):  # headers wrap at spaces, numbers fold: nothing is cut
+        table.add_column(name, justify="left" if name == "selector" else "right",
+                         overflow="fold")
     vanilla, oracle = pct(summary.get("vanilla_pass@1")), pct(summary.get("oracle"))
     rows: dict[str, Mapping[str, Any]] = {}
     per = summary.get("per_selector")
@@ -154,7 +163,26 @@ def summary_table(report: Mapping[str, Any]) -> Table | None:
         table.add_row(escape(name), vanilla, pct(row.get("selected")),
                       pct(row.get("selected_pick")),
                       oracle, style=style)
+    if not _has_labels(report):
+        table.caption = escape(NO_LABELS_HINT)
     return table
+
+
+NO_LABELS_HINT = ("no accuracy without labels (which candidates are correct): give "
+                  "--labels FILE, e.g. from `coderm-evalplus labels --samples S "
+                  "--problems humaneval -o FILE`, or evalplus's *_eval_results.json")
+
+
+def _has_labels(report: Mapping[str, Any]) -> bool:
+    """Whether any number in the report needs labels: without them every accuracy column
+    is a dash and says nothing."""
+    summary = _section(report, "summary")
+    if isinstance(summary.get("vanilla_pass@1"), (int, float)):
+        return True
+    problems = report.get("problems")
+    return isinstance(problems, Sequence) and any(
+        isinstance(p, Mapping) and (p.get("pick_correct") is not None
+                                    or p.get("vanilla") is not None) for p in problems)
 
 
 def quality_table(report: Mapping[str, Any]) -> Table | None:
@@ -179,7 +207,7 @@ def cost_table(report: Mapping[str, Any]) -> Table | None:
         return None
     table = Table(title="Run cost", show_header=False, title_justify="left")
     table.add_column("what", style="bold")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="right", overflow="fold")
     for key, label in (("pairs_total", "pairs (candidate x test)"),
                        ("pairs_distinct", "distinct pairs"),
                        ("pairs_executed", "pairs executed"), ("cache_hits", "cache hits")):
@@ -199,7 +227,9 @@ def cost_table(report: Mapping[str, Any]) -> Table | None:
         if (rate is None and isinstance(executed, (int, float))
                 and isinstance(spent, (int, float)) and spent > 0):
             rate = executed / spent
-    if rate is not None:
+    if cost.get("pairs_executed") == 0:  # a rate of 0.0 would read as "stuck"
+        table.add_row("pairs / second (execute)", "— (every pair from the cache)")
+    elif rate is not None:
         table.add_row("pairs / second (execute)", fixed(rate, 1))
     verdicts = cost.get("verdicts")
     if isinstance(verdicts, Mapping) and verdicts:
@@ -220,7 +250,7 @@ def grader_table(report: Mapping[str, Any]) -> Table | None:
         return None
     table = Table(title="Grader", show_header=False, title_justify="left")
     table.add_column("key", style="bold")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     for key, value in grader.items():
         if isinstance(value, float) and 0.0 <= value <= 1.0:
             text = pct(value)
@@ -303,7 +333,10 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+        from .samples import json_error_text
+
+        raise InputError(path, f"not valid JSON ({json_error_text(exc)})",
+                         line=exc.lineno) from None
     if not isinstance(data, dict):
         raise InputError(path, f"expected a JSON object, got {type(data).__name__}")
     return data
@@ -422,7 +455,10 @@ def plot_scores(report: Mapping[str, Any], path: str | os.PathLike[str], *,
     if everyone:
         ax.hist(everyone, bins=bins, alpha=0.5, label=f"all candidates ({len(everyone)})",
                 weights=[1 / len(everyone)] * len(everyone))
-    ax.hist(picks, bins=bins, alpha=0.9, label=f"picks ({len(picks)} problems)",
+    untested = sum(1 for p in report.get("problems") or []
+                   if isinstance(p, Mapping) and p.get("tests") == 0)
+    ax.hist(picks, bins=bins, alpha=0.9, label=f"picks ({len(picks)} problems"
+            + (f"; {untested} without tests left out)" if untested else ")"),
             weights=[1 / len(picks)] * len(picks),
             histtype="step" if everyone else "bar", linewidth=2)
     selector = _section(report, "run").get("selector")
@@ -431,7 +467,7 @@ def plot_scores(report: Mapping[str, Any], path: str | os.PathLike[str], *,
     ax.set_xlim(0, 1)
     ax.set_title("Tests passed by the picks" + (f" of {selector}" if selector else "")
                  + (" and by all candidates" if everyone else ""))
-    ax.legend(loc="upper left")
+    ax.legend(loc="best")
     return _save(fig, Path(path), dpi)
 
 
