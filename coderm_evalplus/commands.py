@@ -273,8 +273,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_labels(args: argparse.Namespace) -> int:
     """Label every candidate with the benchmark's own tests, run in the sandbox."""
     from .labels import humaneval_labels
+    from .outdir import check_out_file
     from .samples import detect_samples_format, write_labels
 
+    check_out_file(Path(args.out))
     problem_set = load_problem_set(args.problems)
     if problem_set is None:
         raise UsageError("labels need the benchmark's tests: give --problems")

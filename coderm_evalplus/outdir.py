@@ -42,14 +42,30 @@ def check_out_dir(out: Path, option: str = "-o") -> None:
     if out.is_dir() and any(out.iterdir()) and not is_run_folder(out):
         raise UsageError(f"{option} {out}: folder is not empty and holds no earlier run "
                          "(no report.json); give a new or empty folder")
+    check_writable_parent(out, option)
+
+
+def check_writable_parent(out: Path, option: str) -> None:
+    """The nearest existing folder above ``out`` takes a new entry (tried for real:
+    permission bits do not tell for root, read-only mounts or /proc)."""
     parent = out.absolute().parent
     for ancestor in (parent, *parent.parents):
         if ancestor.exists():
             if not ancestor.is_dir():
                 raise UsageError(f"{option} {out}: {ancestor} is a file, not a folder")
-            if not os.access(ancestor, os.W_OK | os.X_OK):
-                raise UsageError(f"{option} {out}: cannot write in {ancestor}")
-            break
+            try:
+                os.rmdir(tempfile.mkdtemp(prefix=".coderm-write-check-", dir=ancestor))
+            except OSError as exc:
+                raise UsageError(f"{option} {out}: cannot write in {ancestor} "
+                                 f"({exc.strerror})") from None
+            return
+
+
+def check_out_file(out: Path, option: str = "-o") -> None:
+    """Raise a one-line :class:`UsageError` if the file ``out`` cannot be written."""
+    if out.is_dir():
+        raise UsageError(f"{option} {out}: is a folder; give a file path")
+    check_writable_parent(out, option)
 
 
 class StagedDir:

@@ -84,3 +84,14 @@ def test_second_run_into_the_same_folder_replaces_the_first(tmp_path: Path) -> N
     assert not (out / "plots").exists()  # the old report's plots went with it
     assert json.loads((out / "report.json").read_text())["run"]["compare"] == ["random"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_labels_out_that_cannot_be_a_file_fails_before_any_work(tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("")
+    for out in (tmp_path, blocker / "labels.jsonl"):
+        proc = run_cli("labels", "--samples", str(demo.samples_path()), "--problems",
+                       "humaneval", "-o", str(out))
+        assert proc.returncode == 2, proc.stderr
+        assert len(proc.stderr.strip().splitlines()) == 1 and str(out) in proc.stderr
+        assert "download" not in proc.stderr  # checked before the dataset is loaded
