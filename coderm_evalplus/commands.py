@@ -10,7 +10,6 @@ import argparse
 import ast
 import collections
 import json
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from .errors import InputError, UsageError
 from .execute.base import DEFAULT_TIME_LIMIT, Limits
 from .execute.cache import default_cache_path
 from .hookspecs import hookimpl
+from .labels import LABEL_MEMORY_MB, LABEL_TIME_LIMIT
 from .model import Problem
 
 
@@ -38,26 +38,49 @@ def add_run_options(p: argparse.ArgumentParser, *, selector_default: str = "code
     g.add_argument("--generator", default=None,
                    help="test generator NAME[:TARGET], e.g. vllm:KAKA22/CodeRM-8B, "
                         "openai:http://127.0.0.1:8000/v1, transformers:/path/model.gguf")
-    g.add_argument("--scaling", default="fixed", choices=["fixed", "dynamic"])
+    g.add_argument("--scaling", default="fixed", choices=["fixed", "dynamic"],
+                   help="fixed: every test on every candidate; dynamic: spend tests where "
+                        "they can still change the pick (default %(default)s)")
     g.add_argument("--test-budget", type=int, default=None,
                    help="total tests over the run for --scaling dynamic")
     g.add_argument("--prune", default="none", choices=["none", "exact", "bound"],
                    help="--scaling dynamic: run new tests only on candidates still in "
                         "contention (exact: never changes a vote's pick; bound: "
                         "probabilistic, fewer executions; default %(default)s)")
-    g.add_argument("--seed", type=int, default=0)
+    g.add_argument("--seed", type=int, default=0,
+                   help="seed of tie-breaking and of sampling (default %(default)s)")
     e = p.add_argument_group("execution")
     e.add_argument("--sandbox", default="local", help="local, docker, ray (default local)")
     e.add_argument("--image", default=None, help="Docker image for --sandbox docker")
     e.add_argument("--ray-address", default=None, help="Ray cluster for --sandbox ray")
-    e.add_argument("--jobs", type=int, default=None, help="parallel workers (default: CPUs)")
+    e.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help="parallel workers (default: CPUs)")
     e.add_argument("--time-limit", type=float, default=time_limit_default,
                    help="CPU seconds per (candidate, test) pair (default %(default)s)")
-    e.add_argument("--memory-mb", type=int, default=4096)
-    e.add_argument("--cache", default=str(default_cache_path()),
-                   help="verdict cache file (default %(default)s)")
-    e.add_argument("--no-cache", action="store_true", help="run every pair again")
-    e.add_argument("--no-progress", action="store_true")
+    e.add_argument("--memory-mb", type=positive_int, default=4096, metavar="MB",
+                   help="memory limit of each sandboxed runner (default %(default)s)")
+    add_cache_options(e)
+
+
+def positive_int(text: str) -> int:
+    """argparse type for counts that must be >= 1 (``--jobs 0`` would run nothing)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def add_cache_options(g: Any) -> None:
+    """--cache / --no-cache / --no-progress, shared by every command that executes."""
+    g.add_argument("--cache", default=str(default_cache_path()), metavar="FILE",
+                   help="verdict cache (SQLite), shared by every run that uses it "
+                        "(default %(default)s)")
+    g.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the verdict cache: run every pair again")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def config_from_args(args: argparse.Namespace) -> Any:
@@ -160,15 +183,45 @@ def print_run(result: Any, args: argparse.Namespace) -> None:
 
     print_report(result.report)
     if result.out_dir is not None:
-        print(f"wrote {result.out_dir}/picks.jsonl, matrices.npz, report.json")
+        print(f"wrote {result.out_dir}/: picks.jsonl, picks/, matrices.npz, report.json "
+              f"(`coderm-evalplus report {result.out_dir}` prints and plots it again)")
+    else:
+        print("nothing written (give -o DIR to keep picks, matrices and report)")
+
+
+def select_out_dir(args: argparse.Namespace) -> Path:
+    """Where ``select`` writes: ``-o``, else ``<samples stem>.coderm-<selector>/`` next to
+    the samples file, as ``coderm-evalplus evalplus`` does and as evalplus writes its
+    ``*_eval_results.json`` next to the samples."""
+    from .harness.evalplus import default_out_dir
+
+    if args.out:
+        return Path(args.out)
+    return default_out_dir(Path(args.samples), args.selector)
+
+
+def run_into(out: Path | None, runner: Any) -> Any:
+    """Call ``runner(out_dir)`` writing into a staging folder next to ``out`` and swap it
+    into place when the run finished (see :mod:`.outdir`); ``out`` None writes nothing."""
+    from .outdir import StagedDir
+
+    if out is None:
+        return runner(None)
+    with StagedDir(out) as staged:
+        result = runner(staged.path)
+        result.out_dir = staged.commit()
+    return result
 
 
 # ------------------------------------------------------------------------ commands
 
 def cmd_select(args: argparse.Namespace) -> int:
+    from .outdir import check_out_dir
     from .pipeline import run
 
     config = config_from_args(args)
+    out = select_out_dir(args)
+    check_out_dir(out, "-o" if args.out else "output folder (default; -o to choose)")
     problem_set = load_problem_set(args.problems or
                                    ("humaneval" if args.format == "codet" else None))
     if problem_set is None:
@@ -182,9 +235,9 @@ def cmd_select(args: argparse.Namespace) -> int:
     if args.tests:
         completions, formats = load_tests_file(args.tests, problem_set or
                                                {p.task_id: p for p in problems}, args.task_ids)
-    out = Path(args.out) if args.out else None
-    result = run(problems, config, completions=completions, out_dir=out,
-                 tests_source=args.tests or "generator", test_formats=formats)
+    result = run_into(out, lambda staging: run(
+        problems, config, completions=completions, out_dir=staging,
+        tests_source=args.tests or "generator", test_formats=formats))
     print_run(result, args)
     return 0
 
@@ -202,13 +255,17 @@ def load_demo() -> tuple[list[Problem], dict[str, list[str]], dict[str, str]]:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from . import demo
+    from .outdir import check_out_dir
     from .pipeline import run
 
     config = config_from_args(args)
+    out = Path(args.out) if args.out else None
+    if out is not None:
+        check_out_dir(out)
     problems, completions, formats = load_demo()
-    out = Path(args.out) if args.out else Path(tempfile.mkdtemp(prefix="coderm-demo-"))
-    result = run(problems, config, completions=completions, out_dir=out,
-                 tests_source=demo.tests_path(), test_formats=formats)
+    result = run_into(out, lambda staging: run(
+        problems, config, completions=completions, out_dir=staging,
+        tests_source=demo.tests_path(), test_formats=formats))
     print_run(result, args)
     return 0
 
@@ -216,8 +273,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_labels(args: argparse.Namespace) -> int:
     """Label every candidate with the benchmark's own tests, run in the sandbox."""
     from .labels import humaneval_labels
+    from .outdir import check_out_file
     from .samples import detect_samples_format, write_labels
 
+    check_out_file(Path(args.out))
     problem_set = load_problem_set(args.problems)
     if problem_set is None:
         raise UsageError("labels need the benchmark's tests: give --problems")
@@ -227,7 +286,8 @@ def cmd_labels(args: argparse.Namespace) -> int:
     problems = build_problems(Path(args.samples), problem_set, fmt, args.task_ids)
     labels = humaneval_labels(problems, {t: p.meta.get("row", {}) for t, p in
                                          problem_set.items()},
-                              time_limit=args.time_limit, jobs=args.jobs,
+                              limits=Limits(time_limit=args.time_limit,
+                                            memory_mb=args.memory_mb), jobs=args.jobs,
                               sandbox=args.sandbox, progress=not args.no_progress,
                               cache_path=None if args.no_cache else Path(args.cache))
     write_labels(args.out, labels)
@@ -284,32 +344,48 @@ def register_commands(subparsers):
                    help="JSON list of task ids, one per line of a CodeT file")
     p.add_argument("--labels", default=None,
                    help="per-candidate correctness: labels JSONL or evalplus *_eval_results.json")
-    p.add_argument("-o", "--out", default=None, help="output directory")
+    p.add_argument("-o", "--out", default=None, metavar="DIR",
+                   help="output folder (default: SAMPLES.coderm-SELECTOR/ next to the "
+                        "samples file); an earlier run there is replaced as a whole")
     add_run_options(p)
     p.set_defaults(func=cmd_select)
 
     d = subparsers.add_parser("demo", help="run the selection stage on the embedded demo set")
-    d.add_argument("-o", "--out", default=None, help="output directory (default: a temp dir)")
+    d.add_argument("-o", "--out", default=None, metavar="DIR",
+                   help="output folder (default: nothing is written); an earlier run "
+                        "there is replaced as a whole")
     add_run_options(d)
     d.set_defaults(func=cmd_demo)
 
     lb = subparsers.add_parser(
-        "labels", help="label candidates with the benchmark's own tests (sandboxed)")
-    lb.add_argument("--samples", required=True)
+        "labels", help="label candidates with the benchmark's own tests (sandboxed)",
+        description="Run every candidate against the benchmark's own test (HumanEval's "
+                    "check function, MBPP's asserts) in the sandbox and write one line per "
+                    "task, {task_id, labels: [true/false per candidate]}, for select "
+                    "--labels.  EvalPlus's plus tests are not run here: for those grade "
+                    "with evalplus and pass its *_eval_results.json to --labels.")
+    lb.add_argument("--samples", required=True,
+                    help="the samples to label (same file and options as for select)")
     lb.add_argument("--problems", required=True,
-                    help="humaneval, mbpp, or a problems JSONL with a `test` field")
-    lb.add_argument("--format", default="auto", choices=["auto", "evalplus", "codet"])
-    lb.add_argument("--task-ids", default=None)
-    lb.add_argument("-o", "--out", required=True, help="labels JSONL to write")
-    lb.add_argument("--time-limit", type=float, default=10.0,
-                    help="seconds per candidate for the whole check (default %(default)s)")
-    lb.add_argument("--jobs", type=int, default=None)
-    lb.add_argument("--sandbox", default="local")
-    lb.add_argument("--cache", default=str(default_cache_path()))
-    lb.add_argument("--no-cache", action="store_true")
-    lb.add_argument("--no-progress", action="store_true")
+                    help="humaneval, mbpp (offline: set HUMANEVAL_OVERRIDE_PATH / "
+                         "MBPP_OVERRIDE_PATH), or a problems JSONL with a `test` field")
+    lb.add_argument("--format", default="auto", choices=["auto", "evalplus", "codet"],
+                    help="samples format (default: detected)")
+    lb.add_argument("--task-ids", default=None,
+                    help="JSON list of task ids, one per line of a CodeT file")
+    lb.add_argument("-o", "--out", required=True, metavar="FILE",
+                    help="labels JSONL to write (replaced if it exists)")
+    lb.add_argument("--time-limit", type=float, default=LABEL_TIME_LIMIT,
+                    help="CPU seconds per candidate for the whole check (default "
+                         "%(default)s, as HumanEval's own harness)")
+    lb.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                    help="parallel workers (default: CPUs)")
+    lb.add_argument("--memory-mb", type=positive_int, default=LABEL_MEMORY_MB, metavar="MB",
+                    help="memory limit of each sandboxed runner (default %(default)s)")
+    lb.add_argument("--sandbox", default="local", help="local, docker, ray (default local)")
+    add_cache_options(lb)
     lb.set_defaults(func=cmd_labels)
 
     pl = subparsers.add_parser("plugins", help="list registered plugins and what they provide")
-    pl.add_argument("--json", action="store_true")
+    pl.add_argument("--json", action="store_true", help="print as JSON")
     pl.set_defaults(func=cmd_plugins)

@@ -10,6 +10,7 @@ cache), so a killed run resumes and a re-run with more tests executes only the n
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -196,6 +197,10 @@ def build_report(problems: Sequence[Problem], matrices: Mapping[str, OutcomeMatr
             "expected": s.expected_accuracy(lab),
             "vanilla": float(lab.mean()) if lab is not None else None,
             "scores": s.scores,
+            # tests passed per candidate: one quantity for every selector (``scores``
+            # is the selector's own ranking: cluster scores for codet, ...)
+            "passed": [int(x) for x in passed.sum(axis=1)] if passed.size else
+            [0] * len(p.candidates),
         })
     per_selector: dict[str, dict[str, float | None]] = {}
     for name, sels in selections.items():
@@ -243,6 +248,10 @@ def write_outputs(out_dir: Path, result: RunResult) -> None:
     from .samples import write_samples
 
     out_dir.mkdir(parents=True, exist_ok=True)
+    # Files of an earlier run into the same folder that this run would not overwrite
+    # (picks of selectors not compared now, plots of the old report) must not survive.
+    for stale in ("picks", "plots"):
+        shutil.rmtree(out_dir / stale, ignore_errors=True)
     write_samples(out_dir / "picks.jsonl", result.picks())
     (out_dir / "picks").mkdir(exist_ok=True)
     for name in result.selections:

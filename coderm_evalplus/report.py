@@ -23,6 +23,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -88,7 +89,7 @@ def run_table(report: Mapping[str, Any]) -> Table | None:
         return None
     table = Table(title="Run", show_header=False, title_justify="left")
     table.add_column("setting", style="bold")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     for key, value in run.items():
         table.add_row(escape(str(key)), DASH if value is None else escape(str(value)))
     return table
@@ -101,29 +102,36 @@ def problems_table(report: Mapping[str, Any], limit: int | None = None) -> Table
         return None
     selector = _section(report, "run").get("selector")
     title = "Picks" + (f" ({selector})" if selector else "")
-    table = Table(title=title, title_justify="left")
-    # Short headers and an unwrapped task column: the table must stay readable at 80
-    # columns (a pipe, CI log); the caption explains the abbreviations.
+    labelled = _has_labels(report)
+    # The table must fit 80 columns (a pipe, a CI log) without cutting a header or a
+    # number to "sco…": short headers, no vertical rules, collapsed padding (~70
+    # columns for HumanEval ids and 4-digit counts), numbers fold rather than truncate;
+    # the label columns only when there are labels.  The caption explains the headers.
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD,
+                  collapse_padding=True, pad_edge=False)
     table.add_column("task", no_wrap=True)
-    for name in ("cands", "tests", "rej", "pick", "score", "tie"):
-        table.add_column(name, justify="right")
-    table.add_column("ok", justify="center")
-    table.add_column(escape("E[acc]"), justify="right")
-    table.add_column("vanilla", justify="right")
-    table.caption = escape("rej: completions rejected by extraction; tie: candidates the "
-                           "rule could not separate; ok: pick is correct; E[acc]: tie-aware "
-                           "expected accuracy")
+    for name in ("cands", "tests", "rej", "pick", "passed", "tie"):
+        table.add_column(name, justify="right", overflow="fold")
+    caption = ("rej: completions rejected by extraction; passed: tests the pick passed; "
+               "tie: candidates the rule could not separate")
+    if labelled:
+        table.add_column("ok", justify="center")
+        table.add_column(escape("E[acc]"), justify="right", overflow="fold")
+        table.add_column("vanilla", justify="right", overflow="fold")
+        caption += "; ok: pick is correct; E[acc]: tie-aware expected accuracy"
+    table.caption = escape(caption)
     shown = problems if not limit or limit <= 0 else problems[:limit]
     for p in shown:
         if not isinstance(p, Mapping):
             continue
         tied = p.get("tied")
-        table.add_row(
-            escape(str(p.get("task_id", DASH))), num(p.get("candidates")),
-            num(p.get("tests")),
-            num(p.get("rejected")), num(p.get("pick")), num(p.get("score")),
-            str(len(tied)) if isinstance(tied, Sequence) else DASH,
-            mark(p.get("pick_correct")), pct(p.get("expected")), pct(p.get("vanilla")))
+        cells = [escape(str(p.get("task_id", DASH))), num(p.get("candidates")),
+                 num(p.get("tests")), num(p.get("rejected")), num(p.get("pick")),
+                 num(p.get("score")), str(len(tied)) if isinstance(tied, Sequence) else DASH]
+        if labelled:
+            cells += [mark(p.get("pick_correct")), pct(p.get("expected")),
+                      pct(p.get("vanilla"))]
+        table.add_row(*cells)
     if len(shown) < len(problems):
         table.caption = f"{len(problems) - len(shown)} more problems not shown; " + str(
             table.caption)
@@ -137,8 +145,9 @@ def summary_table(report: Mapping[str, Any]) -> Table | None:
         return None
     table = Table(title=f"Summary ({num(summary.get('tasks'))} tasks)", title_justify="left")
     for name in ("selector", "vanilla pass@1", "selected (expected)", "selected (pick)",
-                 "oracle"):
-        table.add_column(name, justify="left" if name == "selector" else "right")
+                 "oracle"):  # headers wrap at spaces, numbers fold: nothing is cut
+        table.add_column(name, justify="left" if name == "selector" else "right",
+                         overflow="fold")
     vanilla, oracle = pct(summary.get("vanilla_pass@1")), pct(summary.get("oracle"))
     rows: dict[str, Mapping[str, Any]] = {}
     per = summary.get("per_selector")
@@ -154,7 +163,26 @@ def summary_table(report: Mapping[str, Any]) -> Table | None:
         table.add_row(escape(name), vanilla, pct(row.get("selected")),
                       pct(row.get("selected_pick")),
                       oracle, style=style)
+    if not _has_labels(report):
+        table.caption = escape(NO_LABELS_HINT)
     return table
+
+
+NO_LABELS_HINT = ("no accuracy without labels (which candidates are correct): give "
+                  "--labels FILE, e.g. from `coderm-evalplus labels --samples S "
+                  "--problems humaneval -o FILE`, or evalplus's *_eval_results.json")
+
+
+def _has_labels(report: Mapping[str, Any]) -> bool:
+    """Whether any number in the report needs labels: without them every accuracy column
+    is a dash and says nothing."""
+    summary = _section(report, "summary")
+    if isinstance(summary.get("vanilla_pass@1"), (int, float)):
+        return True
+    problems = report.get("problems")
+    return isinstance(problems, Sequence) and any(
+        isinstance(p, Mapping) and (p.get("pick_correct") is not None
+                                    or p.get("vanilla") is not None) for p in problems)
 
 
 def quality_table(report: Mapping[str, Any]) -> Table | None:
@@ -179,7 +207,7 @@ def cost_table(report: Mapping[str, Any]) -> Table | None:
         return None
     table = Table(title="Run cost", show_header=False, title_justify="left")
     table.add_column("what", style="bold")
-    table.add_column("value", justify="right")
+    table.add_column("value", justify="right", overflow="fold")
     for key, label in (("pairs_total", "pairs (candidate x test)"),
                        ("pairs_distinct", "distinct pairs"),
                        ("pairs_executed", "pairs executed"), ("cache_hits", "cache hits")):
@@ -199,7 +227,9 @@ def cost_table(report: Mapping[str, Any]) -> Table | None:
         if (rate is None and isinstance(executed, (int, float))
                 and isinstance(spent, (int, float)) and spent > 0):
             rate = executed / spent
-    if rate is not None:
+    if cost.get("pairs_executed") == 0:  # a rate of 0.0 would read as "stuck"
+        table.add_row("pairs / second (execute)", "— (every pair from the cache)")
+    elif rate is not None:
         table.add_row("pairs / second (execute)", fixed(rate, 1))
     verdicts = cost.get("verdicts")
     if isinstance(verdicts, Mapping) and verdicts:
@@ -220,7 +250,7 @@ def grader_table(report: Mapping[str, Any]) -> Table | None:
         return None
     table = Table(title="Grader", show_header=False, title_justify="left")
     table.add_column("key", style="bold")
-    table.add_column("value")
+    table.add_column("value", overflow="fold")
     for key, value in grader.items():
         if isinstance(value, float) and 0.0 <= value <= 1.0:
             text = pct(value)
@@ -303,7 +333,10 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"not valid JSON: {exc.msg}", line=exc.lineno) from None
+        from .samples import json_error_text
+
+        raise InputError(path, f"not valid JSON ({json_error_text(exc)})",
+                         line=exc.lineno) from None
     if not isinstance(data, dict):
         raise InputError(path, f"expected a JSON object, got {type(data).__name__}")
     return data
@@ -338,6 +371,10 @@ def _finite(values: Any) -> list[float] | None:
     return out
 
 
+CURVE_LABELS = {"tests": "fixed: m random tests per problem",
+                "dynamic": "dynamic allocation (--scaling dynamic)"}
+
+
 def plot_curves(report: Mapping[str, Any], path: str | os.PathLike[str], *,
                 size: tuple[float, float] = FIG_SIZE, dpi: int = FIG_DPI) -> Path | None:
     """Accuracy vs number of tests (one line per curve, bootstrap band when lo/hi given),
@@ -357,11 +394,12 @@ def plot_curves(report: Mapping[str, Any], path: str | os.PathLike[str], *,
     fig = _figure(*size, dpi)
     ax = fig.add_subplot(1, 1, 1)
     for name, m, mean, band in usable:
-        label = "selected (tests)" if name == "tests" else f"selected ({name})"
+        label = CURVE_LABELS.get(name, name)
         (line,) = ax.plot(m, [100 * y for y in mean], marker="o", label=label)
         if band:
             ax.fill_between(m, [100 * y for y in band[0]], [100 * y for y in band[1]],
-                            alpha=0.25, color=line.get_color(), label="bootstrap band")
+                            alpha=0.25, color=line.get_color(),
+                            label="95% of random test subsets")
     summary = _section(report, "summary")
     for key, label, style in (("vanilla_pass@1", "vanilla pass@1", ":"),
                               ("oracle", "oracle", "--")):
@@ -369,60 +407,67 @@ def plot_curves(report: Mapping[str, Any], path: str | os.PathLike[str], *,
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             ax.axhline(100 * value, linestyle=style, color="gray", label=label)
     names = [u[0] for u in usable]
-    ax.set_xlabel("number of tests" if names == ["tests"] else "budget")
-    ax.set_ylabel("accuracy (%)")
-    ax.set_title("Selected accuracy vs number of tests")
+    ax.set_xlabel("tests per problem" + (" (dynamic: mean over problems)"
+                                         if "dynamic" in names else ""))
+    ax.set_ylabel("tie-aware accuracy of the pick (%)")
+    selector = _section(report, "run").get("selector")
+    ax.set_title("Accuracy vs tests" + (f" ({selector})" if selector else ""))
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right")
+    ax.legend(loc="best")  # accuracy curves rise to the right: "best" avoids them
     return _save(fig, Path(path), dpi)
 
 
-def _score_fractions(report: Mapping[str, Any]) -> tuple[list[float], list[float], bool]:
-    """Scores of the picks and of all candidates, as fractions of the problem's tests when
-    the test count is known (problems have different numbers of tests)."""
+def _passed_fractions(report: Mapping[str, Any]) -> tuple[list[float], list[float]]:
+    """Share of its problem's tests each pick passed, and each candidate passed.
+
+    One quantity for every selector: the pick's ``score`` and the candidates' ``passed``
+    are tests passed, divided by the problem's test count (problems have different
+    numbers of tests).  The selectors' own ``scores`` are deliberately not used: for
+    codet they are cluster size x tests passed, on another scale.  Problems without
+    tests are skipped; a report without ``passed`` (older runs) gives picks only."""
     picks: list[float] = []
     everyone: list[float] = []
-    normalised = True
     for p in report.get("problems") or []:
         if not isinstance(p, Mapping):
             continue
         tests = p.get("tests")
-        scale = float(tests) if isinstance(tests, (int, float)) and tests else None
+        if isinstance(tests, bool) or not isinstance(tests, (int, float)) or tests <= 0:
+            continue
         score = p.get("score")
-        has_scores = isinstance(score, (int, float)) or bool(_finite(p.get("scores")))
-        if scale is None and has_scores:
-            normalised = False
         if isinstance(score, (int, float)) and not isinstance(score, bool):
-            picks.append(score / scale if scale else float(score))
-        for s in _finite(p.get("scores")) or []:
-            everyone.append(s / scale if scale else s)
-    return picks, everyone, normalised
+            picks.append(float(score) / tests)
+        everyone.extend(x / tests for x in _finite(p.get("passed")) or [])
+    return picks, everyone
 
 
 def plot_scores(report: Mapping[str, Any], path: str | os.PathLike[str], *,
                 size: tuple[float, float] = FIG_SIZE, dpi: int = FIG_DPI) -> Path | None:
-    """Histogram of the picks' scores against all candidates' scores (when problems carry
-    ``scores``).  None when no problem has a score."""
-    picks, everyone, normalised = _score_fractions(report)
-    if not picks and not everyone:
+    """Histogram of the share of tests passed by the picks against the same share for
+    all candidates.  None when no problem has tests and a pick score."""
+    picks, everyone = _passed_fractions(report)
+    if not picks:
         return None
     fig = _figure(*size, dpi)
     ax = fig.add_subplot(1, 1, 1)
-    data = everyone + picks
-    bins: Any = [i / 20 for i in range(21)] if normalised else min(30, max(5, len(set(data))))
+    bins = [i / 20 for i in range(21)]
     # Each histogram sums to 1 (a share, not a count): there are N times more candidates
     # than picks, and the question is whether picks sit further right.
     if everyone:
         ax.hist(everyone, bins=bins, alpha=0.5, label=f"all candidates ({len(everyone)})",
                 weights=[1 / len(everyone)] * len(everyone))
-    if picks:
-        ax.hist(picks, bins=bins, alpha=0.9, label=f"picks ({len(picks)})",
-                weights=[1 / len(picks)] * len(picks),
-                histtype="step" if everyone else "bar", linewidth=2)
-    ax.set_xlabel("fraction of tests passed" if normalised else "score (tests passed)")
-    ax.set_ylabel("share")
-    ax.set_title("Score distribution")
-    ax.legend(loc="upper left")
+    untested = sum(1 for p in report.get("problems") or []
+                   if isinstance(p, Mapping) and p.get("tests") == 0)
+    ax.hist(picks, bins=bins, alpha=0.9, label=f"picks ({len(picks)} problems"
+            + (f"; {untested} without tests left out)" if untested else ")"),
+            weights=[1 / len(picks)] * len(picks),
+            histtype="step" if everyone else "bar", linewidth=2)
+    selector = _section(report, "run").get("selector")
+    ax.set_xlabel("share of the problem's tests passed")
+    ax.set_ylabel("share of picks / of candidates")
+    ax.set_xlim(0, 1)
+    ax.set_title("Tests passed by the picks" + (f" of {selector}" if selector else "")
+                 + (" and by all candidates" if everyone else ""))
+    ax.legend(loc="best")
     return _save(fig, Path(path), dpi)
 
 

@@ -87,6 +87,13 @@ def iter_jsonl(path: str | os.PathLike[str]) -> Iterator[tuple[int, dict[str, An
     return iter_jsonl_bytes(data, p)
 
 
+def json_error_text(exc: json.JSONDecodeError) -> str:
+    """json's message with the column: some messages already end in "at" ("Unterminated
+    string starting at"), which must not become "starting at at column 5"."""
+    at = "" if exc.msg.endswith(" at") else " at"
+    return f"{exc.msg}{at} column {exc.colno}"
+
+
 def iter_jsonl_bytes(data: bytes, path: object) -> Iterator[tuple[int, dict[str, Any]]]:
     """:func:`iter_jsonl` over bytes already read; ``path`` names them in errors."""
     p = path
@@ -102,7 +109,7 @@ def iter_jsonl_bytes(data: bytes, path: object) -> Iterator[tuple[int, dict[str,
         try:
             obj = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(p, f"not valid JSON ({exc.msg} at column {exc.colno})",
+            raise InputError(p, f"not valid JSON ({json_error_text(exc)})",
                              line=lineno) from None
         if not isinstance(obj, dict):
             raise InputError(p, f"expected a JSON object, got {type(obj).__name__}",
@@ -185,7 +192,8 @@ def load_task_id_list(path: str | os.PathLike[str]) -> list[str]:
     except UnicodeDecodeError as exc:
         raise InputError(p, f"not valid UTF-8 (byte offset {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise InputError(p, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
+        raise InputError(p, f"not valid JSON ({json_error_text(exc)})",
+                         line=exc.lineno) from None
     if not isinstance(data, list) or not all(isinstance(t, str) for t in data):
         raise InputError(p, "expected a JSON list of task id strings")
     return data
@@ -567,7 +575,8 @@ def _load_evalplus_results(p: Path, base_only: bool) -> dict[str, list[bool]]:
     except UnicodeDecodeError as exc:
         raise InputError(p, f"not valid UTF-8 (byte offset {exc.start})") from None
     except json.JSONDecodeError as exc:
-        raise InputError(p, f"not valid JSON ({exc.msg})", line=exc.lineno) from None
+        raise InputError(p, f"not valid JSON ({json_error_text(exc)})",
+                         line=exc.lineno) from None
     if not isinstance(data, dict) or not isinstance(data.get("eval"), dict):
         raise InputError(p, "not an evalplus results file (no 'eval' object)", field="eval")
     out: dict[str, list[bool]] = {}

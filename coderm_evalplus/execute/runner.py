@@ -159,15 +159,15 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
         # executor asks for batches, so servers start on the first problem's batches
         # instead of waiting for every problem's dedupe (~0.5 s on 2,000 candidates).
         plans: list[_Plan] = []
-        bar = _progress(sum(len(p.candidates) * len(p.tests) for p in problems)) \
-            if progress and problems else None
-        upper_left = bar[0].tasks[0].total if bar is not None else 0
+        # The bar's total is the number of pairs to run, known only once every problem
+        # is planned (dedupe, cache): until then it is indeterminate, never a guess.
+        bar = _progress() if progress and problems else None
         todo = 0
 
         def prepare(problem: Problem) -> tuple[_Plan, dict[int, list[int]]]:
             """Plan one problem; its plan and the distinct pairs it still has to run, per
             candidate."""
-            nonlocal todo, upper_left
+            nonlocal todo
             plan = _plan(problem)
             plans.append(plan)
             stats.pairs_total += len(problem.candidates) * len(problem.tests)
@@ -191,9 +191,6 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
                         missing.setdefault(ci, []).append(ti)
                 stats.cache_hits += len(hits)
             todo += sum(len(t) for t in missing.values())
-            if bar is not None:  # the total shrinks from an upper bound to the truth
-                upper_left -= len(problem.candidates) * len(problem.tests)
-                bar[0].update(bar[1], total=todo + upper_left)
             return plan, missing
 
         index: dict[int, tuple[int, int, list[int]]] = {}
@@ -212,6 +209,9 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
                         index[bid] = (pi, ci, chunk)
                         yield Batch(bid, plan.programs[ci], [plan.tests[t] for t in chunk])
                         bid += 1
+            if bar is not None:
+                bar[0].update(bar[1], total=todo, description="executing" if todo else
+                              "executing: every pair from the verdict cache")
 
         done = 0
 
@@ -265,7 +265,9 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
             executor.close()
 
 
-def _progress(total: int):
+def _progress():
+    """A bar with an unknown total (set when planning ends) and no ETA: the rate swings
+    with timeouts and cache hits, so a time-left guess would mislead."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
@@ -273,17 +275,19 @@ def _progress(total: int):
         ProgressColumn,
         TextColumn,
         TimeElapsedColumn,
-        TimeRemainingColumn,
     )
     from rich.text import Text
 
     class PairsPerSecond(ProgressColumn):
         def render(self, task):  # type: ignore[override]
-            speed = task.finished_speed or task.speed
-            return Text(f"{speed:,.0f} pairs/s" if speed else "- pairs/s")
+            # the run's average, not rich's estimate over the last few updates (which
+            # reads 100,000+ pairs/s after a burst of quick verdicts)
+            elapsed = task.finished_time or task.elapsed
+            if not task.completed or not elapsed or elapsed < 1.0:
+                return Text("- pairs/s")
+            return Text(f"{task.completed / elapsed:,.0f} pairs/s")
 
-    p = Progress(TextColumn("[bold]executing"), BarColumn(), MofNCompleteColumn(),
-                 PairsPerSecond(), TimeElapsedColumn(), TextColumn("eta"),
-                 TimeRemainingColumn(), transient=False)
-    task = p.add_task("execute", total=total)
+    p = Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                 PairsPerSecond(), TimeElapsedColumn(), transient=False)
+    task = p.add_task("executing", total=None)
     return p, task

@@ -39,8 +39,9 @@ PROGRAM = "evalplus.evaluate"
 
 #: The .pth line (kept identical to hooks/coderm_evalplus_hook.pth; a test checks).
 PTH_LINE = (
-    "import sys; exec(\"try:\\n if any(a == '--selector' or a.startswith('--selector=') "
-    "for a in sys.argv[1:]):\\n  import coderm_evalplus.harness.evalplus_hook as _h; "
+    "import sys; exec(\"try:\\n if any(a in ('--selector', '--help', '-h') or "
+    "a.startswith('--selector=') for a in sys.argv[1:]):\\n"
+    "  import coderm_evalplus.harness.evalplus_hook as _h; "
     "_h.activate()\\nexcept Exception as _e:\\n sys.stderr.write("
     "'coderm-evalplus: --selector hook disabled: %r\\\\n' % (_e,))\")\n"
 )
@@ -113,6 +114,16 @@ def _patch_fire(module: Any) -> None:
             return original(component, command, name, **kw)
         argv = list(sys.argv[1:] if command is None else
                     (command.split() if isinstance(command, str) else command))
+        if not _has_selector(argv) and any(a in ("--help", "-h") for a in argv):
+            # evalplus's own help first (fire exits after it), then our flags, on the
+            # same stream (fire 0.x prints evaluate's help to stderr, exit 2)
+            try:
+                return original(component, command, name, **kw)
+            except SystemExit as exc:
+                stream = sys.stdout if exc.code in (0, None) else sys.stderr
+                stream.write(HELP)
+                stream.flush()
+                raise
         return run_with_selector(component, argv,
                                  lambda cmd: original(component, cmd, name, **kw))
 
@@ -123,6 +134,26 @@ def _patch_fire(module: Any) -> None:
 
 
 # ------------------------------------------------------------------ arguments
+
+HELP = """
+coderm-evalplus adds best-of-N selection before grading (this start-up hook):
+  --selector NAME        pick one sample per task with NAME (coderm, codet, robust,
+                         random, first; `coderm-evalplus plugins` lists them) and
+                         grade only the picks: the pass@1 printed is best-of-N
+  --tests FILE           recorded unit tests, one JSON line per task:
+                         {"task_id", "completions": [...]}
+  --generator NAME[:T]   generate the tests instead (vllm:KAKA22/CodeRM-8B,
+                         openai:http://HOST:8000/v1, ...)
+  --num-tests M, --sandbox local|docker|ray, --time-limit S, --jobs N, ...:
+                         every run option of `coderm-evalplus evalplus --help`
+Samples may cover a subset of the tasks: a trimmed dataset file is written for
+evalplus.  Our report goes to SAMPLES.coderm-SELECTOR/report.json.
+"""
+
+
+def _has_selector(argv: Sequence[str]) -> bool:
+    return any(a == "--selector" or a.startswith("--selector=") for a in argv)
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Our options only (evalplus's are left for ``fire``)."""
@@ -214,7 +245,7 @@ def grader_args(args: Sequence[str]) -> list[str]:
 def run_with_selector(evaluate: Callable[..., Any], argv: Sequence[str],
                       fire: Callable[[list[str]], Any]) -> Any:
     """Selection, then evalplus's own ``evaluate`` on the picks (see module docstring)."""
-    if not any(a == "--selector" or a.startswith("--selector=") for a in argv):
+    if not _has_selector(argv):
         return fire(list(argv))
     from ..errors import CodermError
 
@@ -224,6 +255,9 @@ def run_with_selector(evaluate: Callable[..., Any], argv: Sequence[str],
         print(f"evalplus.evaluate --selector: error: {exc}", file=sys.stderr)
         sys.stdout.flush()
         os._exit(exc.exit_code)
+    dataset_file = report["_coderm"]["dataset_file"]
+    if dataset_file is not None:
+        _point_evalplus_at(report["_coderm"]["dataset"], dataset_file)
     print(f"coderm-evalplus: grading the picks with evalplus: {' '.join(picks_args)}",
           flush=True)
     out = fire(picks_args)
@@ -263,7 +297,7 @@ def _select(argv: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
                                                                          config.selector)
     picks = default_picks_path(samples_p, config.selector)
     harness = EvalPlusHarness(dataset=dataset, samples=samples_p, base_only=base_only,
-                              grader_args=grader_args(rest), trim=False)
+                              grader_args=grader_args(rest), trim=True)
     problems = harness.load_problems()
     completions = None
     if ours.tests is not None:
@@ -272,6 +306,11 @@ def _select(argv: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
         completions = read_recorded_tests(ours.tests, {p.task_id: p for p in problems})
     work = out / "evalplus"
     work.mkdir(parents=True, exist_ok=True)
+    # Coverage first: evalplus asserts "Missing problems in samples" when the samples
+    # do not cover its whole dataset file, after all the selection work.  For a subset
+    # the labelling child and (in _point_evalplus_at) the final grading both read a
+    # trimmed copy of the dataset file (the same rows, so the same grading).
+    dataset_file = _subset_dataset_file(harness, problems, work)
     harness.start_labelling(problems, work)
     from ..pipeline import run
 
@@ -287,10 +326,37 @@ def _select(argv: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
     result_path_for(picks).unlink(missing_ok=True)  # never let evalplus reuse stale ones
     print_report(result.report)
     report = result.report
-    report["_coderm"] = {"out": str(out), "picks": str(picks), "dataset": dataset,
+    report["_coderm"] = {"out": str(out), "picks": str(picks), "dataset": harness.dataset,
                          "samples": str(samples_p), "base_only": base_only,
-                         "candidates": harness.label_run}
+                         "candidates": harness.label_run, "dataset_file": dataset_file}
     return replace_samples(rest, str(picks)), report
+
+
+def _subset_dataset_file(harness: Any, problems: Sequence[Any], work: Path) -> str | None:
+    """The trimmed dataset file when the samples cover only some tasks (else None),
+    after pointing the harness's evalplus children at it; says so in one line."""
+    from ..datasets import DATASETS
+
+    harness.prepare(problems, work)  # unknown task ids: a one-line InputError here
+    path = harness.env.get(DATASETS[harness.dataset][0])
+    if path is None or not Path(path).is_relative_to(work.resolve()):
+        return None  # the samples cover the whole dataset file: nothing trimmed
+    print(f"coderm-evalplus: the samples cover {len(problems)} tasks, not the whole "
+          f"{harness.dataset} dataset: evalplus grades against {path}", flush=True)
+    return path
+
+
+def _point_evalplus_at(dataset: str, path: str) -> None:
+    """Make this process's evalplus read ``path`` as its dataset file.  evalplus reads
+    its override variable once, when ``evalplus.data`` is imported (already done by
+    ``evalplus.evaluate``), so the module global is set as well as the variable."""
+    import importlib
+
+    from ..datasets import DATASETS
+
+    var = DATASETS[dataset][0]
+    os.environ[var] = path
+    setattr(importlib.import_module(f"evalplus.data.{dataset}"), var, path)
 
 
 def _finish(report: dict[str, Any]) -> None:

@@ -72,10 +72,10 @@ def test_tables_show_every_number_as_percent_or_count() -> None:
 def test_problem_rows_have_pick_score_tie_and_label() -> None:
     text = render_text(sample_report())
     row0 = next(line for line in text.splitlines() if "Demo/0" in line)
-    cells = [c.strip() for c in row0.split("│") if c.strip()]
+    cells = row0.split()
     assert cells == ["Demo/0", "8", "7", "1", "2", "7", "3", "yes", "100.00%", "37.50%"]
     row8 = next(line for line in text.splitlines() if "Demo/8" in line)
-    cells = [c.strip() for c in row8.split("│") if c.strip()]
+    cells = row8.split()
     assert cells == ["Demo/8", "8", "6", "1", "3", "5", "4", "no", "0.00%", "37.50%"]
     row99 = next(line for line in text.splitlines() if "Demo/99" in line)
     assert row99.count(rp.DASH) == 8  # everything but task id and candidates unknown
@@ -220,3 +220,32 @@ def test_report_command_bad_input_exits_2(tmp_path: Path,
     assert main(["report", str(tmp_path / "nowhere")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("coderm-evalplus: error: ") and "\n" not in err
+
+
+def test_score_plot_uses_tests_passed_for_picks_and_candidates_alike() -> None:
+    """codet's own scores are cluster size x tests passed (thousands); the plot must not
+    put them on one axis with the picks' tests passed (issue 21 item 5)."""
+    report = {"run": {"selector": "codet"}, "problems": [
+        {"task_id": "T/0", "tests": 10, "score": 6.0, "scores": [6804, 12, 6804, 0],
+         "passed": [6, 4, 6, 0]},
+        {"task_id": "T/1", "tests": 4, "score": 4, "scores": [900, 900], "passed": [4, 4]},
+        {"task_id": "T/2", "tests": 0, "score": 0, "scores": [0], "passed": [0]},  # no tests
+    ]}
+    picks, everyone = rp._passed_fractions(report)
+    assert picks == [0.6, 1.0]
+    assert everyone == [0.6, 0.4, 0.6, 0.0, 1.0, 1.0]
+    del report["problems"][0]["passed"]  # an older report: picks only, never `scores`
+    assert rp._passed_fractions(report)[1] == [1.0, 1.0]
+
+
+def test_report_rows_carry_every_candidates_tests_passed() -> None:
+    from coderm_evalplus.commands import load_demo
+    from coderm_evalplus.pipeline import RunConfig, run
+
+    problems, completions, formats = load_demo()
+    config = RunConfig(selector="codet", compare=["codet"], cache_path=None, progress=False)
+    result = run(problems, config, completions=completions, test_formats=formats)
+    for row in result.report["problems"]:
+        passed = result.matrices[row["task_id"]].passed.sum(axis=1).tolist()
+        assert row["passed"] == passed
+        assert row["score"] == passed[row["pick"]]
