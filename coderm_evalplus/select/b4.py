@@ -25,7 +25,7 @@ tests outside T out of ``n0 = (n - |S|)(m - |T|)``)::
     log B(|S| + a, n - |S| + 1) + log B(|T| + a, m - |T| + 1)
       + log B(k1 + 1, n1 - k1 + 1) + log B(k0 + 1, n0 - k0 + beta_0)
 
-(constants shared by every hypothesis dropped).  The pick is the cluster with the
+(plus the priors' normalisers, shared by every hypothesis).  The pick is the cluster with the
 largest score; scores are log-probabilities (the raw probabilities under- and overflow
 on 100 x 100 matrices).  Every pass of another candidate on a test the hypothesised
 cluster fails costs about ``log(beta_0 / cells)``: with good tests the right behaviour
@@ -107,21 +107,24 @@ def clusters_of(passed: np.ndarray) -> Clusters:
                     col_pass=passed.sum(axis=0).astype(float))
 
 
-def b4_cluster_scores(cl: Clusters, beta_0: float = BETA_0,
-                      alpha_xy: float = ALPHA_XY) -> np.ndarray:
-    """Log marginal likelihood (up to a shared constant) of "cluster c is the correct
-    behaviour and its pass-set the correct tests", per cluster."""
+def b4_cluster_scores(cl: Clusters, beta_0: float = BETA_0, alpha_x: float = ALPHA_XY,
+                      alpha_y: float | None = None) -> np.ndarray:
+    """Log marginal likelihood of "cluster c is the correct behaviour and its pass-set
+    the correct tests", per cluster (the full evidence, prior normalisers included, so
+    it compares with :func:`none_log_evidence`).  ``alpha_y`` defaults to ``alpha_x``
+    (B4 ties them as ``alpha_xy``)."""
+    alpha_y = alpha_x if alpha_y is None else alpha_y
     k1, n1, k0, n0, t = cl.other_counts()
     n, m = cl.n, cl.m
-    return (betaln(cl.size + alpha_xy, n - cl.size + 1.0)
-            + betaln(t + alpha_xy, m - t + 1.0)
+    return (betaln(cl.size + alpha_x, n - cl.size + 1.0) - betaln(alpha_x, 1.0)
+            + betaln(t + alpha_y, m - t + 1.0) - betaln(alpha_y, 1.0)
             + betaln(k1 + 1.0, n1 - k1 + 1.0)
-            + betaln(k0 + 1.0, n0 - k0 + beta_0))
+            + betaln(k0 + 1.0, n0 - k0 + beta_0) - betaln(1.0, beta_0))
 
 
-def _none_log_evidence(cl: Clusters, beta_0: float, alpha_xy: float) -> float:
-    """Log marginal likelihood of "no candidate is correct", on the same scale as
-    :func:`b4_cluster_scores` (the same dropped constant).
+def none_log_evidence(cl: Clusters, beta_0: float = BETA_0, alpha_x: float = ALPHA_XY,
+                      alpha_y: float | None = None) -> float:
+    """Log marginal likelihood of "no candidate is correct" under the same priors.
 
     Then the tests' correctness is free; given the three rates the columns are
     independent (a column is a correct test passed at theta_1 or a wrong one passed at
@@ -129,11 +132,12 @@ def _none_log_evidence(cl: Clusters, beta_0: float, alpha_xy: float) -> float:
     product of per-column mixtures, done by Laplace's method in logit coordinates (the
     integrand is sharply peaked: it is a likelihood over every cell).
     """
+    alpha_y = alpha_x if alpha_y is None else alpha_y
     c = cl.col_pass
     n = cl.n
-    # the x-part: all n candidates wrong, theta_x integrated: B(a, n + 1)
-    x_part = float(betaln(alpha_xy, n + 1.0))
-    prior_a = np.array([alpha_xy, 1.0, 1.0])
+    # all n candidates wrong, theta_x integrated: B(alpha_x, n + 1) / B(alpha_x, 1)
+    x_part = float(betaln(alpha_x, n + 1.0) - betaln(alpha_x, 1.0))
+    prior_a = np.array([alpha_y, 1.0, 1.0])
     prior_b = np.array([1.0, 1.0, beta_0])
     prior_norm = float(betaln(prior_a, prior_b).sum())
 
@@ -147,12 +151,8 @@ def _none_log_evidence(cl: Clusters, beta_0: float, alpha_xy: float) -> float:
         return float(col.sum()) + float((prior_a * log_t + prior_b * log_1mt).sum()) \
             - prior_norm
 
-    log_int = laplace_log_integral(log_joint, np.array([np.log(alpha_xy), 0.0,
-                                                        -np.log(beta_0)]))
-    # the cluster scores leave out the prior normalisers log B(a, 1) (twice), log B(1, 1)
-    # and log B(1, beta_0); the none hypothesis' full evidence gets the same shift
-    shift = 2 * float(betaln(alpha_xy, 1.0)) + float(betaln(1.0, 1.0) + betaln(1.0, beta_0))
-    return x_part - float(betaln(alpha_xy, 1.0)) + log_int + shift
+    start = np.array([np.log(alpha_y), 0.0, -np.log(beta_0)])
+    return x_part + laplace_log_integral(log_joint, start)
 
 
 def cluster_posterior_to_candidates(cl: Clusters, log_scores: np.ndarray,
@@ -186,12 +186,14 @@ class B4Selector:
         cl = clusters_of(require_candidates(problem, outcomes))
         return cl, b4_cluster_scores(cl, self.beta_0, self.alpha_xy)
 
+    def none_evidence(self, cl: Clusters) -> float:
+        return none_log_evidence(cl, self.beta_0, self.alpha_xy)
+
     def posterior(self, problem: Problem, outcomes: OutcomeMatrix
                   ) -> tuple[np.ndarray, float]:
         """(P(candidate i is correct) per candidate, P(no candidate is correct))."""
         cl, logs = self.scores(problem, outcomes)
-        return cluster_posterior_to_candidates(
-            cl, logs, _none_log_evidence(cl, self.beta_0, self.alpha_xy))
+        return cluster_posterior_to_candidates(cl, logs, self.none_evidence(cl))
 
     def select(self, problem: Problem, outcomes: OutcomeMatrix,
                rng: np.random.Generator) -> Selection:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -46,19 +48,34 @@ def test_good_tests_robust_follows_the_vote_where_dual_agreement_fails():
     assert accuracy(RobustSelector(), p, m, lab) == 1.0
 
 
-def test_same_picks_and_posterior_as_b4_at_the_published_priors():
-    rng = np.random.default_rng(5)
-    for trial in range(5):
-        v = np.where(rng.random((30, 12)) < 0.4, 0, 1).astype(np.int8)
-        v[: 4 + trial] = np.where(np.arange(12) < 9, 0, 1)
-        p = Problem("R/0", candidates=[Candidate(i, "x") for i in range(30)])
-        om = OutcomeMatrix("R/0", v)
-        a = RobustSelector().select(p, om, np.random.default_rng(0))
-        b = B4Selector(beta_0=1e4, alpha_xy=1e3).select(p, om, np.random.default_rng(0))
-        assert a.tied == b.tied and a.index == b.index and a.selector == "robust"
-        probs, none = RobustSelector().posterior(p, om)
-        assert probs.shape == (30,) and 0.0 <= none <= 1.0
-        assert int(np.argmax(probs)) in a.tied
+def betaln(a: float, b: float) -> float:
+    return math.lgamma(a) + math.lgamma(b) - math.lgamma(a + b)
+
+
+def robust_by_hand(n: int, m: int, size: int, t: int, k1: int, n1: int, k0: int, n0: int
+                   ) -> float:
+    """B4's evidence with a uniform prior on the share of correct samples (alpha_x = 1),
+    alpha_y = 1e3, beta_0 = 1e4, from hand-counted cells (shared constants dropped)."""
+    return (betaln(size + 1, n - size + 1) + betaln(t + 1e3, m - t + 1)
+            + betaln(k1 + 1, n1 - k1 + 1) + betaln(k0 + 1, n0 - k0 + 1e4))
+
+
+def test_a_uniform_prior_on_correct_samples_keeps_a_popular_mutant_out():
+    # Good tests.  C (2 copies) passes all 8, mutant W (6 copies) 6, Z (2 copies) 2.
+    # B4's alpha_xy = 1e3 rewards W's 4 extra members more than C's 2 extra tests and W
+    # wins; with alpha_x = 1 the members earn nothing a priori and C wins, as the vote.
+    p, m, lab = build([(2, "11111111"), (6, "11111100"), (2, "11000000")])
+    c = robust_by_hand(10, 8, 2, 8, 40, 64, 0, 0)  # others: 6*6 + 2*2 of 8 x 8 cells
+    w = robust_by_hand(10, 8, 6, 6, 16, 24, 4, 8)  # C, Z: 2*6 + 2*2 of 4 x 6; C 2 x 2
+    assert c > w
+    sel = RobustSelector().select(p, m, np.random.default_rng(0))
+    assert sel.tied == [0, 1]
+    assert sel.scores[0] - sel.scores[2] == pytest.approx(c - w, rel=1e-9)
+    assert accuracy(B4Selector(), p, m, lab) == 0.0
+    assert accuracy(CodeRMSelector(), p, m, lab) == 1.0
+    probs, none = RobustSelector().posterior(p, m)
+    assert probs.shape == (10,) and 0.0 <= none <= 1.0
+    assert probs[0] == probs[1] > 0.5
 
 
 def test_a_pick_does_not_depend_on_the_other_tasks_of_the_run():
