@@ -107,14 +107,16 @@ def synthetic_sets(dataset: str, n_tasks: int, n_candidates: int, seed: int,
 
 
 # --------------------------------------------------------------------- real sets
-def codet_set(run: Callable[[str, list[Problem]], BenchSet], n_tasks: int) -> list[BenchSet]:
+def codet_set(run: Callable[[str, list[Problem]], BenchSet], n_tasks: int,
+              cache: Path | None = None) -> list[BenchSet]:
     from coderm_evalplus.datasets import codet_dev_problems
 
     if not CODET.exists() or not HUMANEVAL.exists():
         print(f"skip codet-dev: {CODET} not found")
         return []
     problems = codet_dev_problems(CODET, HUMANEVAL, n_tasks)
-    labelled = label_problems(problems, {p.task_id: p.meta["row"] for p in problems})
+    labelled = label_problems(problems, {p.task_id: p.meta["row"] for p in problems},
+                              cache_path=cache)
     return [run("codet-dev", labelled)]
 
 
@@ -270,7 +272,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
     sets: list[BenchSet] = []
     if "codet" in wanted:
-        sets += codet_set(run, args.codet_tasks)
+        sets += codet_set(run, args.codet_tasks, args.cache)
         sets += [h for s in sets if s.name == "codet-dev" for h in halves(s)]
     if "readme" in wanted:
         sets += readme_set(args.readme_out)
