@@ -87,11 +87,11 @@ class BenchSet:
     problems: list[Problem]
     matrices: dict[str, OutcomeMatrix]
     note: str = ""
-    meta: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
     results: dict[str, float] = field(default_factory=dict)
     per_task: dict[str, np.ndarray] = field(default_factory=dict)
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)  # the CLI's report (README run)
 
 
 # ------------------------------------------------------------------ synthetic sets
@@ -234,8 +234,10 @@ def print_table(sets: Sequence[BenchSet]) -> None:
     from rich.table import Table
 
     cols = ["vanilla", *[c for c, _, _ in SELECTORS]]
-    table = Table(title="Best-of-N selection accuracy (%, tie-aware expected, "
-                        "[bootstrap 95 % interval over tasks])",
+    from rich.markup import escape
+
+    table = Table(title=escape("Best-of-N selection accuracy (%, tie-aware expected; "
+                               "[bootstrap 95 % interval over tasks])"),
                   caption="size = tasks x candidates x mean tests per task")
     table.add_column("set", no_wrap=True)
     table.add_column("size", style="dim", no_wrap=True)
