@@ -277,7 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         sets += codet_set(run, args.codet_tasks, args.cache)
         sets += [h for s in sets if s.name == "codet-dev" for h in halves(s)]
     if "readme" in wanted:
-        sets += readme_set(args.readme_out)
+        readme = readme_set(args.readme_out)
+        sets += readme + [h for s in readme for h in halves(s)]
     if "he" in wanted:
         sets += synthetic_sets("he+", args.tasks, args.candidates, args.seed, run)
     if "mbpp" in wanted:
