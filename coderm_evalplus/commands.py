@@ -29,7 +29,7 @@ def add_run_options(p: argparse.ArgumentParser, *, selector_default: str = "code
     g.add_argument("--selector", default=selector_default,
                    help="selector whose picks are written and graded (default %(default)s; "
                         "`coderm-evalplus plugins` lists them)")
-    g.add_argument("--compare", default="first,random,coderm,codet,robust",
+    g.add_argument("--compare", default="first,random,coderm,codet,codet-sqrt,b4,robust",
                    help="comma-separated selectors also reported (default %(default)s)")
     g.add_argument("--num-tests", type=int, default=None, metavar="M",
                    help="test completions used per task (default: all recorded / 100 generated)")

@@ -28,7 +28,7 @@ from .model import OutcomeMatrix, Problem, Selection
 from .plugins import get_selector, load_plugins, selectors
 from .select.base import fit_selector
 
-DEFAULT_COMPARE = ("first", "random", "coderm", "codet", "robust")
+DEFAULT_COMPARE = ("first", "random", "coderm", "codet", "codet-sqrt", "b4", "robust")
 
 
 @dataclass

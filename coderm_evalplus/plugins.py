@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "coderm_evalplus.select.codet",
     "coderm_evalplus.select.baselines",
     "coderm_evalplus.select.robust",
+    "coderm_evalplus.select.b4",
     "coderm_evalplus.execute.local",
     "coderm_evalplus.execute.docker",
     "coderm_evalplus.execute.ray",

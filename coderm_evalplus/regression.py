@@ -25,7 +25,7 @@ from .execute.base import Limits
 from .hookspecs import hookimpl
 from .model import Problem
 
-SELECTORS = ("first", "random", "coderm", "codet", "robust", "oracle")
+SELECTORS = ("first", "random", "coderm", "codet", "codet-sqrt", "b4", "robust", "oracle")
 SCORE_TOLERANCE = 1e-9
 
 

@@ -16,7 +16,7 @@ under diminishing returns over-estimates how much the next batch will move it (s
 stopping).  Why this quantity: a problem's tie-aware accuracy changes by at most the
 Jaccard distance between its old and new tie sets (|acc(A) - acc(B)| <= 1 - J(A, B)), so
 ``change`` bounds the expected accuracy change of the next batch; it uses the selector
-actually configured (coderm, codet, robust, a plugin) and nothing else.
+actually configured (coderm, codet, b4, robust, a plugin) and nothing else.
 The jackknife cannot see a kind of test that has not shown up yet: after 5 tests that
 every candidate fails alike it says 0, yet on CodeT's asserts such problems often gain
 the most from later tests.  So ``change`` is floored by a rule-of-succession term,
@@ -41,9 +41,9 @@ active problems with the largest expected gain each get ``batch`` more, until th
 (total tests over the run) is spent or no problem is active.  A problem stops when
 - its test pool is exhausted, or
 - no remaining test can change its pick (exact; checked when the selector ranks by
-  pass count as the CodeRM vote does and is not ``cluster_weighted`` - robust's vote
-  can turn into dual agreement as tests arrive, so a "locked" vote was not exact for
-  it: the best candidate outside the top-score group trails by more than the tests
+  pass count as the CodeRM vote does and is not ``cluster_weighted`` - a Bayesian
+  selector's (b4, robust) ranking can turn over as tests arrive, so a "locked" vote is
+  not exact for it: the best candidate outside the top-score group trails by more than the tests
   left in the pool, and the top-score group is copies of one program, so it cannot
   split), or
 - it has at least ``min_tests`` tests (at most half its known pool) and
@@ -74,9 +74,10 @@ pass) in those columns, and ``pairs`` counts executed pairs only.  Pruning is mo
   with probability >= 1 - ``delta``.  Cluster-weighted selectors credit i with its whole
   pass-set cluster and the leader only with its program's copies (the safe direction).
 Two rows always keep running, out of contention or not: the holders of the top pass
-count and one candidate with the fewest passes.  Column statistics read them:
-``robust``'s test consistency is the most tests one candidate passes over the
-informative tests (see ``select.robust.executed_consistency``).
+count and one candidate with the fewest passes (column statistics may read them).
+``b4`` and ``robust`` score a cluster with every other row's passes, and a left-out
+cell counts as failed there, so pruning is exact for coderm and codet only; for the
+Bayesian selectors it is a heuristic (a pruned row can only lose passes).
 ``max_tests`` caps tests per problem (what makes ``exact`` bite under a big pool);
 ``cost="pairs"`` ranks problems by expected gain per executed pair (a problem with few
 contenders is cheap to test further).  Measured on the CodeT slice: see
@@ -297,11 +298,11 @@ def exact_contenders(passed: np.ndarray, alive: np.ndarray, remaining: int | Non
     top count even by passing every remaining test is never a top scorer, so the top
     group, its pass-sets (the consistency tie-break) and the pick are what the full
     matrix gives.  The leader always stays.
-    Cluster-weighted scores (codet's |S| x |T|, robust): the best i can reach is
+    Cluster-weighted scores (codet's |S| x |T|; b4 and robust use the same bound): the best i can reach is
     ``|S_i| x (passes_i + remaining)`` (pass-set clusters split, never merge); a
     contender j keeps at least ``copies_j x passes_j`` (copies of one program never
-    split).  Exact for codet; for robust the test-consistency statistic still reads the
-    left-out rows (see ``select.robust.executed_consistency``).
+    split).  Exact for codet; a heuristic for b4 and robust, whose posterior reads every
+    row (left-out cells count as failed).
     """
     if remaining is None or passed.shape[1] == 0:
         return alive
@@ -328,7 +329,7 @@ def bound_contenders(passed: np.ndarray, alive: np.ndarray, scores: np.ndarray,
     The selectors rank by ``score = w x passes`` with a factor ``w`` that more tests can
     only shrink: 1 for the vote, the pass-set cluster size for dual agreement (clusters
     split, they never merge).  ``w_i = score_i / passes_i`` is read off the selection;
-    a selector with ``cluster_weighted`` (codet, robust, and any selector that does not
+    a selector with ``cluster_weighted`` (codet, b4, robust, and any selector that does not
     say otherwise) may switch to cluster scores later, so i is credited with
     ``max(w_i, |cluster_i|)``.  The leader L is the contender with the largest *sure*
     score ``m_L x passes_L``, ``m = min(w, copies of its program)`` (copies of one
@@ -526,9 +527,8 @@ def _prune(state: ProblemState, policy: ScalingPolicy, remaining: int | None,
                                  state.programs, state.tests if horizon is None else horizon,
                                  policy.delta, cluster_weighted)
     # witnesses: the holders of the top pass count and one candidate with the lowest
-    # keep running even out of contention.  Column statistics read them: robust's test
-    # consistency is the most tests one candidate passes over the informative tests, and
-    # a test is informative when someone passes it and someone fails it.
+    # keep running even out of contention, so column statistics (who passes a test,
+    # who fails it) stay observed.
     old = np.ones(n, dtype=bool) if state.alive is None else state.alive
     live = np.flatnonzero(old)
     alive = alive.copy()

@@ -320,10 +320,14 @@ def _tests(pool: _TaskPool, prob: Problem, share: float,
     return tests
 
 
-def label_problems(problems: list[Problem], rows: dict[str, dict[str, Any]]) -> list[Problem]:
+def label_problems(problems: list[Problem], rows: dict[str, dict[str, Any]],
+                   **exec_kwargs: Any) -> list[Problem]:
+    """Candidates labelled by the benchmark's own test (``exec_kwargs`` go to the
+    executor, e.g. ``cache_path`` so a benchmark re-run does not grade again)."""
     from coderm_evalplus.labels import humaneval_labels
 
-    labels = humaneval_labels(problems, rows, jobs=None)
+    exec_kwargs.setdefault("jobs", None)
+    labels = humaneval_labels(problems, rows, **exec_kwargs)
     out = []
     for p in problems:
         cands = [replace(c, label=bool(lab)) for c, lab in zip(p.candidates, labels[p.task_id],

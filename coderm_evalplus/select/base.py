@@ -30,8 +30,9 @@ def fit_selector(selector: object, problems: Sequence[Problem],
     """Let a selector look at the whole run before it selects, if it wants to.
 
     A selector may define ``fit(problems, matrices)`` to estimate run-level statistics
-    (``robust`` estimates how consistent the run's tests are: test quality belongs to the
-    test generator, not to one problem).  Selectors without ``fit`` are per-problem rules.
+    (e.g. an empirical-Bayes prior pooled over the run; a plugin doing so should say what
+    it pools, since a problem's pick then depends on the other tasks of the run).  The
+    built-ins have no ``fit``: they are per-problem rules.
     """
     fit = getattr(selector, "fit", None)
     if callable(fit):

@@ -7,8 +7,8 @@ the tests probe, so a larger group of look-alikes is more likely to be the right
 behaviour.  Whatever is still tied stays in ``Selection.tied`` (the tie-aware expected
 accuracy is reported over it) and one member is picked with the seeded ``rng``.
 
-Kept exactly as the paper defines it; the noise-robust variant lives in
-:mod:`coderm_evalplus.select.robust`.
+Kept exactly as the paper defines it; the recommended selector for tests of unknown
+quality is :mod:`coderm_evalplus.select.robust`.
 """
 
 from __future__ import annotations

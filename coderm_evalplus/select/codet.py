@@ -56,6 +56,18 @@ class CodeTSelector:
                           size_power=self.size_power, tests=int(passed.shape[1]))
 
 
+class CodeTSqrtSelector(CodeTSelector):
+    """sqrt(|S|) x |T|: the cluster-size damped variant (B4's and DESIGN.md's baseline)."""
+
+    name = "codet-sqrt"
+
+    def __init__(self, **options: Any) -> None:
+        if options:
+            raise TypeError(f"codet-sqrt selector takes no options, got {sorted(options)}")
+        super().__init__(size_power=0.5)
+
+
 @hookimpl
 def register_selectors(register):
     register("codet", CodeTSelector)
+    register("codet-sqrt", CodeTSqrtSelector)

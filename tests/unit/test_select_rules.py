@@ -169,7 +169,7 @@ def test_oracle_needs_labels():
 def test_builtin_selectors_are_registered_through_the_hook(monkeypatch):
     monkeypatch.setenv("CODERM_EVALPLUS_LOAD_PLUGINS", "")
     table = plugins.selectors()
-    for name in ("coderm", "codet", "random", "first", "oracle", "robust"):
+    for name in ("coderm", "codet", "codet-sqrt", "b4", "random", "first", "oracle", "robust"):
         assert name in table
     sel = plugins.get_selector("codet", size_power=0.5)
     assert isinstance(sel, CodeTSelector) and sel.size_power == 0.5
