@@ -580,6 +580,9 @@ def _value_of_tests(state: ProblemState, select: SelectFn, posterior: PosteriorF
     ks = [policy.batch, policy.batch * policy.lookahead]
     if horizon is not None:
         ks = [max(1, min(k, horizon)) for k in ks]
+    if state.headroom < policy.value_threshold and len(np.unique(state.programs[tied])) == 1:
+        state.value, state.change, state.gain = (0.0, 0.0), 0.0, 0.0  # bound: no simulation
+        return
     rows = None if state.alive is None or state.alive.all() else np.flatnonzero(state.alive)
     values = value_of_tests(p, v, belief, select, tied, ks, policy.samples,
                         _rng(seed, p.task_id, f"voi{v.shape[1]}"), state.programs, rows)
