@@ -247,10 +247,12 @@ def simulate(s: ScalingSet, spec: str, n_orders: int, seed: int,
                 tied = np.asarray(sel.tied, dtype=int)
                 calib.append((float(np.mean(pc[tied])), float(labels[p.task_id][tied].mean()),
                               float(pn), not labels[p.task_id].any()))
-        final = accuracy({t: st.verdicts for t, st in states.items()})
+        # early stop: where the run would have ended without a budget to spend
+        settled = alloc.settled_at if alloc.settled_at is not None else alloc.tests_executed
+        point, final = at("tests", settled / full["tests"])
         free_acc.append(float(np.mean(list(final.values()))))
-        free_tests.append(alloc.tests_executed / full["tests"])
-        free_pairs.append(alloc.pairs_executed / full["pairs"])
+        free_tests.append(point["tests"] / full["tests"])
+        free_pairs.append(point["pairs"] / full["pairs"])
         for reason, n in alloc.stop_reasons().items():
             stops[reason] = stops.get(reason, 0) + n / n_orders
     rate = {p.task_id: float(labels[p.task_id].mean()) if len(labels[p.task_id]) else 0.0
@@ -414,7 +416,7 @@ def print_tables(sets: Sequence[ScalingSet]) -> None:
         for m in FIXED_M[1:-1]:
             t.add_column(f"M={m}: fixed | dynamic", justify="right")
         t.add_column("fixed-100", justify="right")
-        t.add_column("dyn free (tests/pairs)", justify="right")
+        t.add_column("early stop (tests/pairs)", justify="right")
         for s in sets:
             for name, res in s.results.items():
                 cells = []
@@ -554,13 +556,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="per-problem test cap of the dynamic runs (0: the pool)")
     ap.add_argument("--cost", default="tests", choices=["tests", "pairs"],
                     help="greedy ranks expected gain per test or per execution")
+    ap.add_argument("--no-spend-all", dest="spend_all", action="store_false",
+                    help="let early stops leave budget unspent (default: once every "
+                         "problem has stopped, resume them fewest-tests-first)")
     args = ap.parse_args(argv)
     thresholds = {} if args.threshold is None else {
         "value_threshold": args.threshold, "stop_threshold": args.threshold}
     policy = ScalingPolicy(initial=args.initial, batch=args.batch, min_tests=args.min_tests,
                            gain=args.gain, samples=args.samples, prune=args.prune,
                            delta=args.delta, max_tests=args.max_tests or None,
-                           cost=args.cost, **thresholds)
+                           cost=args.cost, spend_all=args.spend_all, **thresholds)
     wanted = {x.strip() for x in args.sets.split(",") if x.strip()}
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -151,6 +151,8 @@ class ScalingPolicy:
     delta: float = 0.002  # "bound": error probability of one pruning decision
     prune_after: int = 10  # "bound": no probabilistic pruning before this many tests
     max_tests: int | None = None  # per-problem cap (None: the pool / generator cap)
+    spend_all: bool = False  # when every problem has stopped early and budget is left,
+    # resume them fewest-tests-first (a stop then only orders the spending)
     cost: str = "tests"  # greedy ranks gain per "tests" or per "pairs" (contenders)
 
     def __post_init__(self) -> None:
@@ -490,6 +492,7 @@ class ProblemState:
     alive: np.ndarray | None = None  # contenders: the rows new tests run on (None: all)
     pairs: int = 0  # (candidate, test) pairs executed for this problem
     value: tuple[float, float] | None = None  # "voi": V(batch), V(lookahead) (voi module)
+    resumed: str | None = None  # spend_all: the early stop this problem was resumed from
     headroom: float | None = None  # "voi": 1 - P(none) - P(pick correct)
 
     @property
@@ -511,6 +514,7 @@ class Allocation:
     pairs_executed: int
     trace: list[dict[str, Any]] = field(default_factory=list)  # after each round
     policy: ScalingPolicy = field(default_factory=ScalingPolicy)
+    settled_at: int | None = None  # tests spent when every problem had stopped early
 
     def matrices(self) -> dict[str, OutcomeMatrix]:
         return {t: OutcomeMatrix(t, s.verdicts) for t, s in self.states.items()}
@@ -518,7 +522,7 @@ class Allocation:
     def stop_reasons(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for s in self.states.values():
-            key = s.stopped or "budget"
+            key = s.resumed or s.stopped or "budget"
             out[key] = out.get(key, 0) + 1
         return out
 
@@ -604,6 +608,11 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
     passed = v == Verdict.PASS
     if state.difficulty is None:
         state.difficulty = estimate_difficulty(passed, tied)
+    if state.resumed is not None:  # spend_all's second phase: fewest tests first
+        state.gain = 1.0 / (1 + state.tests)
+        horizon = _horizon(policy, remaining, state.tests)
+        state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
+        return
     if policy.gain == "voi" and posterior is not None:
         _value_of_tests(state, select, posterior, policy, seed,
                         _horizon(policy, remaining, state.tests))
@@ -752,8 +761,15 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
                     clustered, model)
             if st.stopped is None:
                 st.stopped = "budget"
+    settled_at: int | None = None
     while spent < budget:
         active = [s for s in states.values() if s.stopped is None]
+        if not active and policy.spend_all and settled_at is None:
+            settled_at = spent  # where a run without a budget would have ended
+            for s in states.values():
+                if s.stopped in ("stable", "decided"):
+                    s.resumed, s.stopped, s.gain = s.stopped, None, 1.0 / (1 + s.tests)
+            active = [s for s in states.values() if s.stopped is None]
         if not active:
             break
         active.sort(key=lambda s: -s.gain)  # stable: ties keep problem order
@@ -773,7 +789,8 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
     for st in states.values():
         if st.stopped is None:
             st.stopped = "budget"
-    return Allocation(states, budget, spent, pairs, trace, policy)
+    return Allocation(states, budget, spent, pairs, trace, policy,
+                      spent if settled_at is None else settled_at)
 
 
 # ------------------------------------------------------------------ curves / buckets

@@ -142,3 +142,20 @@ def test_lineage_splits_count_tests_that_separated_lookalikes() -> None:
     splits = lineage_splits(passed, b.ids)
     assert splits[b.ids[0]] == 2
     assert splits[b.ids[2]] == 1
+
+
+def test_spend_all_resumes_stopped_problems_fewest_tests_first() -> None:
+    """With ``spend_all`` a budget is spent even when every problem stopped early: the
+    stopped ones resume (fewest tests first) and keep their first stop reason."""
+    b4 = get_selector("b4")
+    pc, mc = certain()
+    pt, mt = near_tie()
+    policy = ScalingPolicy(initial=10, batch=5, round_size=1, spend_all=True)
+    alloc = allocate([pc, pt], MatrixSource({"certain": mc, "near_tie": mt}), b4.select,
+                     budget=40, policy=policy)
+    assert alloc.settled_at == 25  # where the run would have stopped
+    assert alloc.tests_executed == 40
+    # after the stop the certain problem (10 tests) gets the next batch, then they alternate
+    assert alloc.states["certain"].tests == 20
+    assert alloc.states["near_tie"].tests == 20
+    assert alloc.stop_reasons() == {"decided": 2}
