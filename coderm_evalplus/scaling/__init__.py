@@ -974,6 +974,10 @@ class _ReplaySource:
     def remaining(self, task_id: str) -> int | None:
         return len(self._pool[task_id]) - self._next[task_id]
 
+    def generated(self) -> int:
+        """Tests drawn from the recorded pool (what generating them would have cost)."""
+        return sum(self._next.values())
+
     def _take(self, task_id: str, n: int) -> list[UnitTest]:
         start = self._next[task_id]
         new = self._pool[task_id][start:start + n]
@@ -1015,6 +1019,10 @@ class _GeneratorSource(_ReplaySource):
         self._cap, self._chunk = cap, chunk
         self._asked = {p.task_id: 0 for p in problems}
         self.rejected: dict[str, int] = {p.task_id: 0 for p in problems}
+
+    def generated(self) -> int:
+        """Completions the generator was asked for (one completion = one test request)."""
+        return sum(self._asked.values())
 
     def remaining(self, task_id: str) -> int | None:
         buffered = len(self._pool[task_id]) - self._next[task_id]
@@ -1100,5 +1108,7 @@ def run_dynamic(problems: Sequence[Problem], config: Any, *,
         grade(problems)
     extra.update(scaling_report(allocation, selector.select, config.seed,
                                 fit=getattr(selector, "fit", None)))
+    # the GPU cost: completions a generator was asked for (recorded tests: those drawn)
+    extra["scaling"]["tests_generated"] = source.generated()
     return pipeline.finish(problems, config, out_dir=out_dir, grade=None,
                            matrices=allocation.matrices(), exec_stats=stats, extra=extra)
