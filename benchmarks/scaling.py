@@ -10,11 +10,19 @@ run would have executed (nothing else is read) and "executions" = revealed
 test orders (the bootstrap over test orders); accuracy is the tie-aware expected
 accuracy of the configured selector.
 
-Budgets are in executions: "dyn@50%" is the dynamic run's state at the last point where
-it had executed at most 50 % of fixed-100's (candidate, test) pairs.  With candidate
-pruning (``--prune``, default ``bound``) a test runs only on the candidates still in
-contention, so a test costs fewer pairs as a problem settles; "M=100 pruned" rows run
-fixed-100 (100 tests per problem) with pruning and report its accuracy and share.
+Budgets are counted twice: in generated tests (one revealed test = one test a generator
+had to produce: the GPU cost the paper scales) and in executed (candidate, test) pairs (the
+CPU cost; smaller than tests x candidates only with ``--prune``).  Every table puts dynamic
+at exactly fixed-M's share of fixed-100's budget (fixed-M's share is below M % where pools
+hold fewer than M tests), so "fixed | dynamic" is a same-budget comparison.  The dynamic
+run spends its budget (``spend_all``: once every problem has stopped early, the stopped
+ones resume fewest-tests-first); where it would have stopped is the "early stop" column.
+Selectors: ``robust`` (the recommended selector by name; without a posterior it allocates
+by the subsample change estimate), ``b4`` (allocates by expected value of information from
+its posterior) and ``NAME@MODEL`` (NAME selects, MODEL's posterior allocates).  Also per
+run: the paper's per-difficulty buckets (problems by their share of correct candidates;
+labels used only for reporting) and the posterior's calibration at 50 % (predicted vs
+actual pick correctness, P(no candidate correct) where none is / some is).
 
 M is "tests per problem": one test = one column = one distinct assert (CodeT) or one
 unittest class (demo).  A problem whose pool is smaller than M uses all of it; several
@@ -29,12 +37,17 @@ Sets
 ``demo``   the embedded demo set (12 tasks, 7-9 candidates, 7-8 unittest classes).
 ``he``     HumanEval+ mutant sets of benchmarks/selection.py (10 % and 25 % wrong tests).
 
-    python benchmarks/scaling.py [--sets codet,demo] [--orders 20] [--plot OUT.png]
+    python benchmarks/scaling.py [--sets codet,demo,he] [--selectors robust,b4]
+                                 [--orders 3] [--plot OUT.png] [--oracle]
 
-Target (issue 8): dynamic reaches the fixed-100 accuracy within 0.5 points using at most
-50 % of fixed-100's executions.  Whether that is reachable at all is the "oracle
-allocation" table: the best per-problem test counts for the expected (label-based)
-accuracy curves, solved as a knapsack over executions (see ``oracle_allocation``).
+Default run: ~10 minutes on 2 busy cores once the matrices are cached (the first run
+executes ~90k pairs, ~20 minutes); ``--orders 20`` for tighter bands.
+Target (issue 23): for the recommended selector on every set dynamic >= fixed at
+fixed-25/50/75's budget, and on the CodeT slice dynamic at <= 50 % of fixed-100's
+generated tests within 0.5 points of fixed-100.  ``--oracle`` adds the "oracle
+allocation": the best per-problem test counts for the expected (label-based) accuracy
+curves, a knapsack over executions (see ``oracle_allocation``) - whether the target is
+reachable at all.
 """
 
 from __future__ import annotations
