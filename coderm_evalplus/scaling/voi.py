@@ -97,10 +97,12 @@ class Belief:
 
 
 def model_priors(posterior: object) -> tuple[float, float]:
-    """(a, b) of the predictive (module docstring) from the posterior's owner: B4's
-    ``alpha_xy`` and ``beta_0`` when it has them, else 1 and 1."""
+    """(a, b) of the predictive (module docstring) from the posterior's owner: its
+    tests' prior ``alpha_y`` (B4: ``alpha_xy``, shared with the candidates') and
+    ``beta_0`` when it has them, else 1 and 1."""
     owner = getattr(posterior, "__self__", posterior)
-    return (float(getattr(owner, "alpha_xy", 1.0)), float(getattr(owner, "beta_0", 1.0)))
+    tests = getattr(owner, "alpha_y", getattr(owner, "alpha_xy", 1.0))  # B4 shares one
+    return float(tests), float(getattr(owner, "beta_0", 1.0))
 
 
 def belief_of(passed: np.ndarray, p_candidates: np.ndarray, p_none: float,
