@@ -46,6 +46,7 @@ def test_dynamic_run_spends_at_most_the_budget_and_matches_fixed_verdicts(
                  completions=completions, out_dir=tmp_path / "out")
     scaling = result.report["scaling"]
     assert scaling["tests_executed"] == sum(len(p.tests) for p in result.problems) <= budget
+    assert scaling["tests_generated"] == scaling["tests_executed"]  # replay: drawn = run
     assert result.report["run"]["scaling"] == "dynamic"
     fixed = {p.task_id: p for p in fixed_run.problems}
     for p in result.problems:
@@ -110,6 +111,9 @@ def test_dynamic_with_a_generator_asks_only_for_what_it_runs(cache, fixed_run):
                        test_budget=30, generator=f"replay:{demo.tests_path()}")
     result = run(problems, config)
     assert result.report["scaling"]["tests_executed"] <= 30
+    # completions are asked for in chunks, before extraction: at least what ran
+    assert result.report["scaling"]["tests_generated"] >= \
+        result.report["scaling"]["tests_executed"] > 0
     fixed = {p.task_id: p for p in fixed_run.problems}
     for p in result.problems:
         k = len(p.tests)
@@ -145,3 +149,21 @@ def test_dynamic_with_exact_pruning_runs_only_contenders(cache, fixed_run):
     assert pruned.report["scaling"]["pairs_executed"] == executed
     assert executed < sum(len(p.candidates) * len(p.tests) for p in pruned.problems)
     assert pruned.report["summary"]["selected"] == plain.report["summary"]["selected"]
+
+
+def test_dynamic_with_b4_allocates_by_value_of_information(cache, fixed_run):
+    """b4 exposes a posterior, so the real pipeline allocates by expected value of
+    information: every problem carries its value, stops are the value rule's (or the
+    pool's), the spend stays in the budget and the verdicts are the fixed run's."""
+    problems, completions = demo_inputs()
+    result = run(problems, RunConfig(cache_path=cache, progress=False, jobs=2,
+                                     scaling="dynamic", selector="b4", test_budget=40),
+                 completions=completions)
+    scaling = result.report["scaling"]
+    assert scaling["policy"]["gain"] == "voi"
+    assert scaling["tests_executed"] <= 40
+    assert set(scaling["stopped"]) <= {"decided", "stable", "exhausted", "budget", "cap"}
+    fixed = {p.task_id: fixed_run.matrices[p.task_id].verdicts for p in fixed_run.problems}
+    for p in result.problems:
+        k = len(p.tests)
+        assert np.array_equal(result.matrices[p.task_id].verdicts, fixed[p.task_id][:, :k])

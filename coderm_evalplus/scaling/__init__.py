@@ -6,8 +6,27 @@ after a small first batch of tests per problem the run already knows a lot about
 problem, and what matters for allocation is not "hard" in the abstract but *whether the
 next tests can still move this problem's pick*.
 
-Estimator (per problem, from its revealed pass matrix only; never from labels)
-------------------------------------------------------------------------------
+Value of information (``gain="voi"``, the default, for selectors with a posterior)
+-----------------------------------------------------------------------------------
+A selector exposing ``posterior(problem, outcomes) -> (P(candidate correct), P(none
+correct))`` (``b4``; a duck-typed capability, :func:`voi.posterior_of`; ``allocate``'s
+``posterior=`` lends one model to another selector) gets allocation by expected value of
+information (:mod:`.voi`): after each batch, V(k) = the expected gain in the posterior
+correctness of the selector's pick if the problem gets k more tests, by simulating the k
+tests from the model's predictive (seeded Monte Carlo per task and test count).  The
+greedy ranks problems by the best value per test over k in (``batch``, ``lookahead`` x
+``batch``) - one batch may be too few to flip a pick that four would.  Stops:
+"decided" when the pick is one program and ``1 - P(none) - P(pick correct)`` (an upper
+bound on every V(k)) is below ``value_threshold``; "stable" when V(``lookahead`` x
+``batch``) is below it after ``min_tests`` tests.  Why ``value_threshold = 0.005``: a
+stopped problem forgoes at most that much of *its* expected accuracy (under the model)
+from its next 20 tests, and the run's accuracy is the mean over problems, so stopping
+costs the run at most 0.5 points in expectation - the tolerance the issue's target
+allows against fixed-100 - however many problems stop; chosen before any measurement.
+A selector without ``posterior`` falls back to the jackknife change estimate below.
+
+Change estimate (per problem, from its revealed pass matrix only; never from labels)
+------------------------------------------------------------------------------------
 ``change`` - the jackknife change rate.  Take random subsets holding all but the last
 ``d = min(batch, k // 2)`` of the ``k`` revealed tests, run the run's own selector on
 each, and average the Jaccard distance between that tie set and the tie set on all ``k``
@@ -103,8 +122,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from .errors import UsageError
-from .model import OutcomeMatrix, Problem, Selection, UnitTest, Verdict
+from ..errors import UsageError
+from ..model import OutcomeMatrix, Problem, Selection, UnitTest, Verdict
+from .voi import PosteriorFn, belief_of, model_priors, posterior_of, value_of_tests
 
 PRUNE_RULES = ("none", "exact", "bound")
 SelectFn = Callable[[Problem, OutcomeMatrix, np.random.Generator], Selection]
@@ -121,13 +141,19 @@ class ScalingPolicy:
     min_tests: int = 10  # no probabilistic stop before this many tests
     resamples: int = 16  # jackknife subsets per estimate
     round_size: int = 1  # problems granted per round (>1 batches executor / generator calls)
-    gain: str = "change"  # "change", "weighted" (change x difficulty), "difficulty",
-    # "uniform" (fewest tests first: fixed-M growing in step, traced)
+    gain: str = "voi"  # "voi" (expected value of information from the selector's
+    # posterior; "change" for selectors without one), "change", "weighted" (change x
+    # difficulty), "difficulty", "uniform" (fewest tests first: fixed-M growing in step)
+    samples: int = 24  # "voi": Monte-Carlo hypotheses per value estimate
+    lookahead: int = 4  # "voi": the longest lookahead, in batches (also the stop's)
+    value_threshold: float = 0.005  # "voi": stop when the lookahead's value is below
     novelty: float = 2.0  # floor novelty / (k + 2) on the change estimate (0: none)
     prune: str = "none"  # candidate pruning: "none", "exact", "bound" (module: Contenders)
     delta: float = 0.002  # "bound": error probability of one pruning decision
     prune_after: int = 10  # "bound": no probabilistic pruning before this many tests
     max_tests: int | None = None  # per-problem cap (None: the pool / generator cap)
+    spend_all: bool = False  # when every problem has stopped early and budget is left,
+    # resume them fewest-tests-first (a stop then only orders the spending)
     cost: str = "tests"  # greedy ranks gain per "tests" or per "pairs" (contenders)
 
     def __post_init__(self) -> None:
@@ -136,7 +162,7 @@ class ScalingPolicy:
         if self.resamples < 1 or self.min_tests < 0 or self.stop_threshold < 0:
             raise ValueError("scaling policy: resamples >= 1, min_tests >= 0, "
                              "stop_threshold >= 0")
-        if self.gain not in ("weighted", "change", "difficulty", "uniform"):
+        if self.gain not in ("voi", "weighted", "change", "difficulty", "uniform"):
             raise ValueError(f"scaling policy: unknown gain {self.gain!r}")
         if self.prune not in PRUNE_RULES:
             raise ValueError(f"scaling policy: unknown prune rule {self.prune!r} "
@@ -145,6 +171,9 @@ class ScalingPolicy:
             raise ValueError(f"scaling policy: unknown cost {self.cost!r}")
         if not 0 < self.delta < 1 or self.prune_after < 1:
             raise ValueError("scaling policy: 0 < delta < 1 and prune_after >= 1")
+        if self.samples < 1 or self.lookahead < 1 or self.value_threshold < 0:
+            raise ValueError("scaling policy: samples >= 1, lookahead >= 1, "
+                             "value_threshold >= 0")
         if self.max_tests is not None and self.max_tests < 1:
             raise ValueError("scaling policy: max_tests must be >= 1")
 
@@ -220,7 +249,7 @@ def change_estimate(problem: Problem, verdicts: np.ndarray, select: SelectFn,
 
 @functools.lru_cache(maxsize=1 << 16)
 def _normalised(source: str) -> str:
-    from .execute.runner import normalise_source
+    from ..execute.runner import normalise_source
 
     return normalise_source(source)
 
@@ -463,6 +492,9 @@ class ProblemState:
     stopped: str | None = None
     alive: np.ndarray | None = None  # contenders: the rows new tests run on (None: all)
     pairs: int = 0  # (candidate, test) pairs executed for this problem
+    value: tuple[float, float] | None = None  # "voi": V(batch), V(lookahead) (voi module)
+    resumed: str | None = None  # spend_all: the early stop this problem was resumed from
+    headroom: float | None = None  # "voi": 1 - P(none) - P(pick correct)
 
     @property
     def tests(self) -> int:
@@ -483,6 +515,7 @@ class Allocation:
     pairs_executed: int
     trace: list[dict[str, Any]] = field(default_factory=list)  # after each round
     policy: ScalingPolicy = field(default_factory=ScalingPolicy)
+    settled_at: int | None = None  # tests spent when every problem had stopped early
 
     def matrices(self) -> dict[str, OutcomeMatrix]:
         return {t: OutcomeMatrix(t, s.verdicts) for t, s in self.states.items()}
@@ -490,7 +523,7 @@ class Allocation:
     def stop_reasons(self) -> dict[str, int]:
         out: dict[str, int] = {}
         for s in self.states.values():
-            key = s.stopped or "budget"
+            key = s.resumed or s.stopped or "budget"
             out[key] = out.get(key, 0) + 1
         return out
 
@@ -537,8 +570,35 @@ def _prune(state: ProblemState, policy: ScalingPolicy, remaining: int | None,
     state.alive = alive
 
 
+def _value_of_tests(state: ProblemState, select: SelectFn, posterior: PosteriorFn,
+                    policy: ScalingPolicy, seed: int, horizon: int | None) -> None:
+    """``gain`` = the best expected gain per test over the lookaheads (one batch, and
+    ``lookahead`` batches: one batch alone may be too few to flip a pick that several
+    would), times the batch; ``change`` = the longest lookahead's value (the stop)."""
+    p, v = state.problem, state.verdicts
+    assert state.selection is not None
+    tied = np.asarray(state.selection.tied, dtype=int)
+    p_cand, p_none = posterior(p, OutcomeMatrix(p.task_id, v))
+    belief = belief_of(v == Verdict.PASS, p_cand, p_none, model_priors(posterior))
+    state.headroom = belief.headroom(tied)
+    ks = [policy.batch, policy.batch * policy.lookahead]
+    if horizon is not None:
+        ks = [max(1, min(k, horizon)) for k in ks]
+    if state.headroom < policy.value_threshold and len(np.unique(state.programs[tied])) == 1:
+        state.value, state.change, state.gain = (0.0, 0.0), 0.0, 0.0  # bound: no simulation
+        return
+    rows = None if state.alive is None or state.alive.all() else np.flatnonzero(state.alive)
+    values = value_of_tests(p, v, belief, select, tied, ks, policy.samples,
+                        _rng(seed, p.task_id, f"voi{v.shape[1]}"), state.programs, rows)
+    state.value = (values[0], values[1])
+    state.change = max(0.0, values[1])
+    state.gain = max(0.0, max(val / k for val, k in zip(values, ks, strict=True))) \
+        * policy.batch
+
+
 def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: int,
-            remaining: int | None, cluster_weighted: bool = True) -> None:
+            remaining: int | None, cluster_weighted: bool = True,
+            posterior: PosteriorFn | None = None) -> None:
     """Re-select and re-estimate one problem after new tests arrived."""
     p, v = state.problem, state.verdicts
     tid = p.task_id
@@ -548,15 +608,39 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
     passed = v == Verdict.PASS
     if state.difficulty is None:
         state.difficulty = estimate_difficulty(passed, tied)
+    if state.resumed is not None:  # spend_all's second phase: fewest tests first
+        state.gain = 1.0 / (1 + state.tests)
+        horizon = _horizon(policy, remaining, state.tests)
+        state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
+        return
+    if policy.gain == "voi" and posterior is not None:
+        _value_of_tests(state, select, posterior, policy, seed,
+                        _horizon(policy, remaining, state.tests))
+        if policy.cost == "pairs":  # expected gain per execution, not per test
+            state.gain /= max(1, state.contenders) / max(1, len(state.programs))
+        _stop(state, policy, remaining, cluster_weighted, passed, value_rule=True)
+        return
     state.change = max(change_estimate(p, v, select, tied, policy.batch, policy.resamples,
                                        _rng(seed, tid, f"jackknife{v.shape[1]}")),
                        policy.novelty / (v.shape[1] + 2))
     diff = estimate_difficulty(passed, tied).score
-    state.gain = {"change": state.change, "difficulty": diff, "uniform": 1.0 / (1 + v.shape[1]),
+    state.gain = {"change": state.change, "voi": state.change, "difficulty": diff,
+                  "uniform": 1.0 / (1 + v.shape[1]),
                   "weighted": state.change * (1 + diff) / 2}[policy.gain]
     if policy.cost == "pairs" and policy.gain != "uniform":  # expected gain per execution, not per test
         state.gain /= max(1, state.contenders) / max(1, len(state.programs))
+    _stop(state, policy, remaining, cluster_weighted, passed, value_rule=False)
+
+
+def _stop(state: ProblemState, policy: ScalingPolicy, remaining: int | None,
+          cluster_weighted: bool, passed: np.ndarray, value_rule: bool) -> None:
+    """The stop rules (module docstring).  ``value_rule``: the posterior's - "decided"
+    when no test can add ``value_threshold`` (the headroom bound, and the pick is one
+    program: a cluster of several could still split), "stable" when the lookahead's
+    expected value is below it (after ``min_tests``)."""
+    assert state.selection is not None
     horizon = _horizon(policy, remaining, state.tests)
+    tied = np.asarray(state.selection.tied, dtype=int)
     if remaining == 0:
         state.stopped = "exhausted"
     elif horizon == 0:
@@ -564,8 +648,13 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
     elif not cluster_weighted and vote_locked(passed, state.selection.scores,
                                               state.programs, horizon):
         state.stopped = "decided"
+    elif value_rule and state.headroom is not None \
+            and state.headroom < policy.value_threshold \
+            and len(np.unique(state.programs[tied])) == 1:
+        state.stopped = "decided"
     elif state.tests >= _min_tests(policy.min_tests, horizon, state.tests) \
-            and state.change < policy.stop_threshold:
+            and state.change < (policy.value_threshold if value_rule
+                                else policy.stop_threshold):
         state.stopped = "stable"
 
 
@@ -582,8 +671,8 @@ def _min_tests(size: int, remaining: int | None, tests: int) -> int:
 
 def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, *,
              budget: int, policy: ScalingPolicy | None = None, seed: int = 0,
-             fit: FitFn | None = None, cluster_weighted: bool | None = None
-             ) -> Allocation:
+             fit: FitFn | None = None, cluster_weighted: bool | None = None,
+             posterior: PosteriorFn | None = None) -> Allocation:
     """Spend at most ``budget`` tests over ``problems`` (see the module docstring).
 
     ``fit`` (a selector's ``fit``, see ``select.base.fit_selector``) is called with every
@@ -596,8 +685,12 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
     policy = policy or ScalingPolicy()
     if budget < 0:
         raise ValueError(f"test budget must be >= 0, got {budget}")
+    owner = getattr(select, "__self__", None)
     clustered = cluster_weighted if cluster_weighted is not None else \
-        bool(getattr(getattr(select, "__self__", None), "cluster_weighted", True))
+        bool(getattr(owner, "cluster_weighted", True))
+    # gain "voi" reads a posterior: the one given, else the selector's own, else none
+    # (then the jackknife change estimate, as for gain "change")
+    model = posterior if posterior is not None else posterior_of(owner)
     states = {p.task_id: ProblemState(p, np.zeros((len(p.candidates), 0), dtype=np.int8),
                                       program_keys(p)) for p in problems}
     spent = pairs = 0
@@ -641,7 +734,7 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
             fit([s.problem for s in states.values()],
                 {t: OutcomeMatrix(t, s.verdicts) for t, s in states.items()})
         for t, rem in left.items():
-            _update(states[t], select, policy, seed, rem, clustered)
+            _update(states[t], select, policy, seed, rem, clustered, model)
         trace.append({"tests": spent, "pairs": pairs,
                       "k": {t: s.tests for t, s in states.items()}})
 
@@ -665,11 +758,18 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
     for st in states.values():
         if st.selection is None:  # no test at all: select on the empty matrix
             _update(st, select, policy, seed, source.remaining(st.problem.task_id),
-                    clustered)
+                    clustered, model)
             if st.stopped is None:
                 st.stopped = "budget"
+    settled_at: int | None = None
     while spent < budget:
         active = [s for s in states.values() if s.stopped is None]
+        if not active and policy.spend_all and settled_at is None:
+            settled_at = spent  # where a run without a budget would have ended
+            for s in states.values():
+                if s.stopped in ("stable", "decided"):
+                    s.resumed, s.stopped, s.gain = s.stopped, None, 1.0 / (1 + s.tests)
+            active = [s for s in states.values() if s.stopped is None]
         if not active:
             break
         active.sort(key=lambda s: -s.gain)  # stable: ties keep problem order
@@ -689,7 +789,8 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
     for st in states.values():
         if st.stopped is None:
             st.stopped = "budget"
-    return Allocation(states, budget, spent, pairs, trace, policy)
+    return Allocation(states, budget, spent, pairs, trace, policy,
+                      spent if settled_at is None else settled_at)
 
 
 # ------------------------------------------------------------------ curves / buckets
@@ -786,7 +887,7 @@ def scaling_report(allocation: Allocation, select: SelectFn, seed: int,
     accuracy is computed from, so a point of the trace is judged as the run judged it
     then; it ends fitted on the final matrices.
     """
-    from . import metrics
+    from .. import metrics
 
     states = allocation.states
 
@@ -873,6 +974,10 @@ class _ReplaySource:
     def remaining(self, task_id: str) -> int | None:
         return len(self._pool[task_id]) - self._next[task_id]
 
+    def generated(self) -> int:
+        """Tests drawn from the recorded pool (what generating them would have cost)."""
+        return sum(self._next.values())
+
     def _take(self, task_id: str, n: int) -> list[UnitTest]:
         start = self._next[task_id]
         new = self._pool[task_id][start:start + n]
@@ -915,6 +1020,10 @@ class _GeneratorSource(_ReplaySource):
         self._asked = {p.task_id: 0 for p in problems}
         self.rejected: dict[str, int] = {p.task_id: 0 for p in problems}
 
+    def generated(self) -> int:
+        """Completions the generator was asked for (one completion = one test request)."""
+        return sum(self._asked.values())
+
     def remaining(self, task_id: str) -> int | None:
         buffered = len(self._pool[task_id]) - self._next[task_id]
         if self._asked[task_id] >= self._cap:
@@ -952,10 +1061,10 @@ def run_dynamic(problems: Sequence[Problem], config: Any, *,
 
     Labels (``grade``) are computed only after allocation: they never steer it.
     """
-    from . import pipeline
-    from .execute.runner import ExecutionStats
-    from .extract import extract_all
-    from .plugins import get_selector
+    from .. import pipeline
+    from ..execute.runner import ExecutionStats
+    from ..extract import extract_all
+    from ..plugins import get_selector
 
     problems = list(problems)
     if config.selector == "oracle":
@@ -999,5 +1108,7 @@ def run_dynamic(problems: Sequence[Problem], config: Any, *,
         grade(problems)
     extra.update(scaling_report(allocation, selector.select, config.seed,
                                 fit=getattr(selector, "fit", None)))
+    # the GPU cost: completions a generator was asked for (recorded tests: those drawn)
+    extra["scaling"]["tests_generated"] = source.generated()
     return pipeline.finish(problems, config, out_dir=out_dir, grade=None,
                            matrices=allocation.matrices(), exec_stats=stats, extra=extra)
