@@ -6,24 +6,13 @@ import math
 
 import numpy as np
 import pytest
+from grouped_matrix import build
 
 from coderm_evalplus.model import Candidate, OutcomeMatrix, Problem
 from coderm_evalplus.plugins import get_selector
 from coderm_evalplus.select.b4 import B4Selector
 from coderm_evalplus.select.coderm import CodeRMSelector
 from coderm_evalplus.select.codet import CodeTSelector
-
-
-def build(groups: list[tuple[int, str]]) -> tuple[Problem, OutcomeMatrix, list[bool]]:
-    """groups of (copies, pass pattern); the first group is the correct behaviour."""
-    rows, labels = [], []
-    for g, (copies, pattern) in enumerate(groups):
-        for _ in range(copies):
-            rows.append([0 if ch == "1" else 1 for ch in pattern])  # 0 = PASS
-            labels.append(g == 0)
-    cands = [Candidate(i, f"c{i}", label=lab) for i, lab in enumerate(labels)]
-    return (Problem("T/0", candidates=cands),
-            OutcomeMatrix("T/0", np.array(rows, dtype=np.int8)), labels)
 
 
 def betaln(a: float, b: float) -> float:

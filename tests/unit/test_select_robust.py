@@ -6,25 +6,13 @@ import math
 
 import numpy as np
 import pytest
+from grouped_matrix import build
 
 from coderm_evalplus.model import Candidate, OutcomeMatrix, Problem
 from coderm_evalplus.select.b4 import B4Selector
 from coderm_evalplus.select.coderm import CodeRMSelector
 from coderm_evalplus.select.codet import CodeTSelector
 from coderm_evalplus.select.robust import RobustSelector
-
-
-def build(groups: list[tuple[int, str]], task: str = "T/0"
-          ) -> tuple[Problem, OutcomeMatrix, list[bool]]:
-    """groups of (copies, pass pattern); the first group is the correct behaviour."""
-    rows, labels = [], []
-    for g, (copies, pattern) in enumerate(groups):
-        for _ in range(copies):
-            rows.append([0 if ch == "1" else 1 for ch in pattern])  # 0 = PASS
-            labels.append(g == 0)
-    cands = [Candidate(i, f"c{i}", label=lab) for i, lab in enumerate(labels)]
-    return (Problem(task, candidates=cands),
-            OutcomeMatrix(task, np.array(rows, dtype=np.int8)), labels)
 
 
 def accuracy(selector, problem, matrix, labels) -> float:
