@@ -315,10 +315,14 @@ _UNREPEATABLE_NAMES = frozenset({
 # candidate's ``import numpy`` costs a dict lookup, not ~130 ms of its time limit -
 # which is how EvalPlus and LiveCodeBench time a test too (the program is executed
 # once, then each test is timed).  Installed code only; a failed import is not retried.
-# numpy only: every module the server holds makes each later fork slower (measured
-# fork+exit+wait: 1.8 ms bare, 2.5 ms with numpy, 4.7 ms with scipy.linalg, 9.3 ms with
-# pandas), and a fork follows every timed-out pair.
-_WARM_MODULES = frozenset({"numpy"})
+# Every module the server holds makes each later fork slower (measured fork+exit+wait:
+# 1.8 ms bare, 2.5 ms with numpy, 4.7 ms with scipy.linalg, 9.3 ms with pandas), and a
+# fork follows every timed-out pair - but only servers that saw such a program pay it.
+# The data-science stack is here for determinism, not speed: ``import pandas,
+# matplotlib.pyplot`` costs ~0.9 s of CPU cold, about the 1 s limit, so charged to the
+# pair it made a candidate's probe PASS on a quiet machine and TIMEOUT on a loaded one
+# (HumanEval/132#16 and /108#3 of the CodeT slice: 525 verdicts).  Warm, it costs ~0.
+_WARM_MODULES = frozenset({"numpy", "pandas", "matplotlib", "scipy", "sklearn", "seaborn"})
 # Small stdlib modules candidates import all the time (``from typing import List`` is in
 # one HumanEval sample of three): imported by the server at start, so a fresh runner -
 # one after every timed-out pair - does not import them again (profiled: imports were
@@ -1469,6 +1473,7 @@ def serve(uid: int | None = None, workdir: str | None = None, infile=None, outfi
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a dead runner is an error, not our death
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"  # a warm numpy (Server._warm) must not start thread pools
+    os.environ.setdefault("MPLBACKEND", "Agg")  # a warm matplotlib: no GUI, no threads
     for name in _PRELOADED_MODULES:
         try:
             __import__(name)
