@@ -139,7 +139,8 @@ _monotonic = time.monotonic
 _PROTOCOL_VERSION = 1
 
 TIMEOUT_POLICY = "cpu-budget/2: TIMEOUT at time_limit s of CPU (R/D), wall for S, " \
-    "backstop 30L+10s, no screening limit"
+    "backstop 30L+10s, no screening limit, uncharged imports: numpy pandas matplotlib " \
+    "scipy sklearn seaborn"
 """The time-limit rule in force (see the module docstring); part of every verdict-cache
 key, so verdicts judged under an older rule are never replayed."""
 
