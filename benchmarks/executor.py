@@ -20,7 +20,19 @@ second; the wait the timed-out pairs alone force: count x limit / jobs), the ver
 agreement of (a) and (b) on the subset, and the duration distribution of passing pairs
 measured in (a) (what a default limit must leave room for).  ``--json OUT`` saves all.
 
+``--workload unittest`` runs the same comparison on unittest classes instead
+(benchmarks/unittest_workload.py: CodeT's asserts grouped into classes of 3-8 methods,
+plus large-input classes where a correct candidate takes 0.1-0.5 s); with
+``--paper-pairs 0`` the paper design runs every pair, and the table's ``pass-set diff``
+counts pairs that pass in one design and not in the other (the paper's 1 s per class is
+the reference).  ``--determinism`` adds a row: our executor at the default limits on the
+whole workload twice, no cache, once quiet and once with two CPU-bound processes per core
+(started and killed here), and the number of verdicts and of coderm / codet / robust
+picks that differ.
+
 Run:  python benchmarks/executor.py [--limits 1.0 0.5 0.25 0.1] [--paper-pairs 3000]
+      python benchmarks/executor.py --workload unittest --limits 1.0 --paper-pairs 0 \
+          --determinism
 """
 
 from __future__ import annotations
@@ -51,7 +63,11 @@ class _AlarmTimeout(Exception):
     pass
 
 
-def _paper_child(code: str, limit: float, verdict, duration) -> None:
+_PAPER_TIMER = {"wall": signal.ITIMER_REAL, "cpu": signal.ITIMER_PROF}
+_PAPER_SIGNAL = {"wall": signal.SIGALRM, "cpu": signal.SIGPROF}
+
+
+def _paper_child(code: str, limit: float, verdict, duration, clock: str = "wall") -> None:
     """Body of the per-pair Process: exec under an alarm, store verdict and duration."""
     devnull = os.open(os.devnull, os.O_WRONLY)  # the paper lets output reach the console;
     os.dup2(devnull, 1)                         # we drop it so the benchmark stays legible
@@ -60,15 +76,15 @@ def _paper_child(code: str, limit: float, verdict, duration) -> None:
     def on_alarm(signum, frame):
         raise _AlarmTimeout()
 
-    signal.signal(signal.SIGALRM, on_alarm)
+    signal.signal(_PAPER_SIGNAL[clock], on_alarm)
     started = time.perf_counter()
     try:
-        signal.setitimer(signal.ITIMER_REAL, limit)
+        signal.setitimer(_PAPER_TIMER[clock], limit)
         try:
             exec(code, {"__name__": "solution"})
             outcome = PASS
         finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.setitimer(_PAPER_TIMER[clock], 0)
     except _AlarmTimeout:
         outcome = TIMEOUT
     except AssertionError:
@@ -79,13 +95,15 @@ def _paper_child(code: str, limit: float, verdict, duration) -> None:
     verdict.value = outcome
 
 
-def _paper_pair(code: str, limit: float) -> tuple[int, float]:
-    """One pool task: a new Process for the pair, joined for limit + 1 s (paper: 1 s + 1 s)."""
+def _paper_pair(code: str, limit: float, clock: str = "wall") -> tuple[int, float]:
+    """One pool task: a new Process for the pair, joined for limit + 1 s (paper: 1 s + 1 s;
+    with the CPU clock, joined for 30 x limit + 10 s: load must not decide)."""
     verdict = multiprocessing.Value("b", -1)
     duration = multiprocessing.Value("d", -1.0)
-    p = multiprocessing.Process(target=_paper_child, args=(code, limit, verdict, duration))
+    p = multiprocessing.Process(target=_paper_child,
+                                args=(code, limit, verdict, duration, clock))
     p.start()
-    p.join(limit + 1.0)
+    p.join(limit + 1.0 if clock == "wall" else 30 * limit + 10.0)
     if p.is_alive():
         p.terminate()
         p.join(0.1)
@@ -98,13 +116,14 @@ def _paper_pair(code: str, limit: float) -> tuple[int, float]:
     return int(verdict.value), float(duration.value)
 
 
-def paper_worker_main(limit: float, jobs: int) -> None:
+def paper_worker_main(limit: float, jobs: int, clock: str = "wall") -> None:
     """Read codes (JSON list on stdin), run them the paper's way, print results (JSON)."""
     codes = json.load(sys.stdin)
     started = time.monotonic()
     with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")
                              ) as pool:
-        results = list(pool.map(_paper_pair, codes, [limit] * len(codes)))
+        results = list(pool.map(_paper_pair, codes, [limit] * len(codes),
+                                [clock] * len(codes)))
     seconds = time.monotonic() - started
     json.dump({"seconds": seconds, "verdicts": [v for v, _ in results],
                "durations": [d for _, d in results]}, sys.stdout)
@@ -265,25 +284,66 @@ def stratified_paper_seconds(subset_seconds: float, verdicts: list[int], limit: 
     return (total * per_pair + timeouts * limit) / jobs
 
 
+def determinism(problems, jobs: int) -> dict:
+    """Our executor at the default limits, twice without a cache: quiet, then with two
+    CPU-bound processes per core.  Differing verdicts and picks (coderm, codet, robust)."""
+    from coderm_evalplus.execute.base import Limits
+    from coderm_evalplus.execute.load import busy_cores
+    from coderm_evalplus.execute.runner import execute_problems
+    from coderm_evalplus.pipeline import select_all
+
+    names = ["coderm", "codet", "robust"]
+    runs = []
+    for loaded in (False, True):
+        started = time.monotonic()
+        if loaded:
+            with busy_cores(per_core=2, cores=jobs):
+                mats = execute_problems(problems, jobs=jobs, limits=Limits())
+        else:
+            mats = execute_problems(problems, jobs=jobs, limits=Limits())
+        seconds = time.monotonic() - started
+        picks = select_all(problems, mats, names, seed=0)
+        runs.append((mats, picks, seconds))
+    (qm, qp, qs), (lm, lp, ls) = runs
+    moved = [(p.task_id, int(c), int(t), NAMES[qm[p.task_id].verdicts[c, t]],
+              NAMES[lm[p.task_id].verdicts[c, t]])
+             for p in problems
+             for c, t in zip(*(qm[p.task_id].verdicts != lm[p.task_id].verdicts).nonzero())]
+    return {"pairs": sum(m.verdicts.size for m in qm.values()),
+            "quiet_seconds": qs, "loaded_seconds": ls,
+            "differing_verdicts": len(moved), "examples": moved[:20],
+            "differing_picks": {n: sum(qp[n][p.task_id].index != lp[n][p.task_id].index
+                                       for p in problems) for n in names}}
+
+
+def _workload(args):
+    """(problems, code of a pair as the paper's executor runs it)."""
+    if args.workload == "unittest":
+        from unittest_workload import load_unittest_workload, paper_code
+
+        return (load_unittest_workload(args.tasks, args.classes),
+                lambda p, ci, ti: paper_code(p.candidates[ci].source, p.tests[ti].source,
+                                             p.tests[ti].class_name))
+    return (load_workload(args.tasks, args.tests),
+            lambda p, ci, ti: p.candidates[ci].source + "\n" + p.tests[ti].source)
+
+
 def run(args) -> dict:
     from coderm_evalplus.execute.base import DEFAULT_TIME_LIMIT, Limits
     from coderm_evalplus.execute.runner import ExecutionStats, execute_problems
 
-    problems = load_workload(args.tasks, args.tests)
+    problems, pair_code = _workload(args)
     pairs = [(pi, ci, ti) for pi, p in enumerate(problems)
              for ci in range(len(p.candidates)) for ti in range(len(p.tests))]
     total = len(pairs)
     rng = random.Random(args.seed)
-    subset = sorted(rng.sample(range(total), min(args.paper_pairs, total)))
-    codes = []
-    for k in subset:
-        pi, ci, ti = pairs[k]
-        p = problems[pi]
-        codes.append(p.candidates[ci].source + "\n" + p.tests[ti].source)
+    subset = sorted(rng.sample(range(total), min(args.paper_pairs or total, total)))
+    codes = [pair_code(problems[pairs[k][0]], pairs[k][1], pairs[k][2]) for k in subset]
     limits = sorted(set(args.limits) | (set() if args.no_default else {DEFAULT_TIME_LIMIT}),
                     reverse=True)
     report: dict = {
-        "workload": {"tasks": len(problems), "candidates": sum(len(p.candidates) for p in problems),
+        "workload": {"kind": args.workload, "paper_clock": args.paper_clock,
+                     "tasks": len(problems), "candidates": sum(len(p.candidates) for p in problems),
                      "tests": sum(len(p.tests) for p in problems), "pairs": total,
                      "paper_subset": len(subset), "jobs": args.jobs, "seed": args.seed},
         "default_time_limit": DEFAULT_TIME_LIMIT,
@@ -291,7 +351,8 @@ def run(args) -> dict:
         "limits": [],
     }
     for limit in limits:
-        paper = _small_python(["--paper-worker", str(limit), str(args.jobs)], json.dumps(codes))
+        paper = _small_python(["--paper-worker", str(limit), str(args.jobs), args.paper_clock],
+                              json.dumps(codes))
         stats = ExecutionStats()
         started = time.monotonic()
         ours = execute_problems(problems, jobs=args.jobs, limits=Limits(time_limit=limit),
@@ -301,6 +362,9 @@ def run(args) -> dict:
         our_sub = [int(mats[pairs[k][0]][pairs[k][1], pairs[k][2]]) for k in subset]
         disagree = [(problems[pairs[k][0]].task_id, pairs[k][1], pairs[k][2], NAMES[a], NAMES[b])
                     for k, a, b in zip(subset, paper["verdicts"], our_sub) if a != b]
+        pass_diff = [(problems[pairs[k][0]].task_id, pairs[k][1], pairs[k][2], NAMES[a],
+                      NAMES[b]) for k, a, b in zip(subset, paper["verdicts"], our_sub)
+                     if (a == PASS) != (b == PASS)]
         timeouts = sum(int((m == TIMEOUT).sum()) for m in mats)
         passes = [d for v, d in zip(paper["verdicts"], paper["durations"]) if v == PASS]
         paper_rate = len(subset) / paper["seconds"]
@@ -327,6 +391,8 @@ def run(args) -> dict:
             "verdicts_ours": stats.verdicts,
             "verdicts_paper_subset": {n: paper["verdicts"].count(i) for i, n in enumerate(NAMES)},
             "disagreements": len(disagree),
+            "pass_set_differences": len(pass_diff),
+            "pass_set_difference_examples": pass_diff[:20],
             "disagreement_examples": disagree[:20],
             "pass_durations_ms": {"n": len(passes),
                                   "p50": 1e3 * percentile(passes, 50),
@@ -343,6 +409,9 @@ def run(args) -> dict:
         if args.json_out:  # partial results survive an interrupted run
             with open(args.json_out, "w") as f:
                 json.dump(report, f, indent=1)
+    if args.determinism:
+        report["determinism"] = determinism(problems, args.jobs)
+        print(f"determinism: {report['determinism']}", file=sys.stderr, flush=True)
     return report
 
 
@@ -363,7 +432,7 @@ def print_report(report: dict) -> None:
     t = Table(title="Executor throughput (pairs/s of the whole workload)")
     for col in ("limit s", "paper pairs/s", "paper s (extrap.)", "ours pairs/s", "ours s",
                 "ratio", "paper s (strat.)", "ratio (strat.)", "timed-out pairs", "inferred", "timeout floor s", "ours / floor",
-                "disagree", "pass p99 ms", "pass p99.9 ms", "pass max ms"):
+                "disagree", "pass-set diff", "pass p99 ms", "pass p99.9 ms", "pass max ms"):
         t.add_column(col, justify="right")
     for r in report["limits"]:
         d = r["pass_durations_ms"]
@@ -374,10 +443,28 @@ def print_report(report: dict) -> None:
                   f"{r['timed_out_pairs']:,}",
                   f"{r.get('timeouts_inferred_distinct', 0):,}",
                   f"{r['timeout_floor_s']:.1f}", f"{r['ours_over_timeout_floor']:.2f}",
-                  f"{r['disagreements']}/{w['paper_subset']}", f"{d['p99']:.1f}",
+                  f"{r['disagreements']}/{w['paper_subset']}",
+                  f"{r.get('pass_set_differences', '-')}", f"{d['p99']:.1f}",
                   f"{d['p99.9']:.1f}", f"{d['max']:.1f}")
     console.print(t)
+    det = report.get("determinism")
+    if det:
+        t = Table(title="Determinism: our executor at the default limits, no cache, "
+                  "quiet vs every core busy (2 CPU-bound processes per core)")
+        for col in ("pairs", "quiet s", "loaded s", "differing verdicts",
+                    "differing picks coderm / codet / robust"):
+            t.add_column(col, justify="right")
+        dp = det["differing_picks"]
+        t.add_row(f"{det['pairs']:,}", f"{det['quiet_seconds']:.1f}",
+                  f"{det['loaded_seconds']:.1f}", f"{det['differing_verdicts']}",
+                  f"{dp['coderm']} / {dp['codet']} / {dp['robust']}")
+        console.print(t)
+        if det["examples"]:
+            console.print(f"moved (task, cand, test, quiet, loaded): {det['examples'][:8]}")
     for r in report["limits"]:
+        if r.get("pass_set_difference_examples"):
+            console.print(f"limit {r['limit']:g}: pass-set differences (task, cand, test, "
+                          f"paper, ours): {r['pass_set_difference_examples'][:8]}")
         if r["disagreement_examples"]:
             console.print(f"limit {r['limit']:g}: disagreements (task, cand, test, paper, "
                           f"ours): {r['disagreement_examples'][:8]}")
@@ -388,7 +475,7 @@ def print_report(report: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--paper-worker"]:
-        paper_worker_main(float(argv[1]), int(argv[2]))
+        paper_worker_main(float(argv[1]), int(argv[2]), argv[3] if len(argv) > 3 else "wall")
         return 0
     if argv[:1] == ["--fork-floor"]:
         json.dump({"rate": fork_floor()}, sys.stdout)
@@ -398,7 +485,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--tests", type=int, default=50)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--limits", type=float, nargs="+", default=[1.0, 0.5, 0.25, 0.1])
-    ap.add_argument("--paper-pairs", type=int, default=3000)
+    ap.add_argument("--paper-pairs", type=int, default=3000,
+                    help="pairs the paper design runs (0: every pair of the workload)")
+    ap.add_argument("--workload", choices=("assert", "unittest"), default="assert")
+    ap.add_argument("--paper-clock", choices=("wall", "cpu"), default="wall",
+                    help="the paper design's alarm: wall clock (as the paper) or the "
+                         "process's CPU time (its 1 s meant on a quiet machine: a "
+                         "reference that a loaded machine does not move)")
+    ap.add_argument("--classes", type=int, default=6,
+                    help="unittest workload: grouped classes per task (plus large-input ones)")
+    ap.add_argument("--determinism", action="store_true",
+                    help="add the quiet-vs-loaded row (default limits, no cache)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", dest="json_out", default=None)
     ap.add_argument("--no-default", action="store_true",

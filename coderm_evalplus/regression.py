@@ -7,6 +7,12 @@ selector its tie-aware score and its pick list are compared with ``expected.json
 drift fails with a diff table.  ``--update`` rewrites the file on purpose (review the
 diff in version control).  Sets built from ``../shared/data`` are referenced by path,
 never copied into the repository; a set whose data is missing is reported as skipped.
+
+A regression run never reads a verdict cache (nor writes one): what it checks is what
+the code computes now, not what an older worker or an older timeout rule once recorded.
+Its verdicts do not depend on the machine's load because the executor's do not
+(execute/worker.py, *Time-limit policy*); tests/integration/test_regression.py runs
+sets once quiet and once with every core busy and requires the same scores and picks.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ class RegressionSet:
 class Context:
     shared: Path
     jobs: int | None = None
-    cache_path: Path | None = None
+    codet_tasks: int | None = None  # None: CODET_TASKS (tests replay fewer)
 
 
 def _demo(ctx: Context) -> RegressionSet:
@@ -70,9 +76,8 @@ def _codet(ctx: Context) -> RegressionSet | None:
     bench = load_evalplus_problems("humaneval", he)
     ids = str(root / "task_ids.json")
     problems = build_problems(root / "codegen16B_code_solution.jsonl", bench, "codet", ids)
-    problems = problems[:CODET_TASKS]
-    labels = humaneval_labels(problems, time_limit=5.0, jobs=ctx.jobs,
-                              cache_path=ctx.cache_path)
+    problems = problems[:ctx.codet_tasks or CODET_TASKS]
+    labels = humaneval_labels(problems, time_limit=5.0, jobs=ctx.jobs, cache_path=None)
     for p in problems:
         for cand, ok in zip(p.candidates, labels[p.task_id]):
             cand.label = ok
@@ -115,8 +120,9 @@ def run_set(rs: RegressionSet, ctx: Context, selectors: tuple[str, ...] = SELECT
     from .plugins import selectors as registered
 
     names = [s for s in selectors if s in registered() or s == "oracle"]
-    config = RunConfig(selector=names[0], compare=names[1:], limits=Limits(time_limit=1.0),
-                       jobs=ctx.jobs, cache_path=ctx.cache_path, progress=False, seed=0)
+    # the default limits (what a user's run gets), no verdict cache (see module docstring)
+    config = RunConfig(selector=names[0], compare=names[1:], limits=Limits(),
+                       jobs=ctx.jobs, cache_path=None, progress=False, seed=0)
     if rs.completions is None:
         result = finish(rs.problems, config, out_dir=None, grade=None)
     else:
@@ -183,8 +189,7 @@ def print_scores(actual: dict[str, Any]) -> None:
 
 
 def cmd_regress(args: argparse.Namespace) -> int:
-    ctx = Context(shared=Path(args.shared), jobs=args.jobs,
-                  cache_path=Path(args.cache) if args.cache else None)
+    ctx = Context(shared=Path(args.shared), jobs=args.jobs)
     wanted = [s.strip() for s in args.sets.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in SETS]
     if unknown:
@@ -229,5 +234,4 @@ def register_commands(subparsers):
         "CODERM_SHARED", str(Path.cwd().parent / "shared")),
         help="the shared data folder (default: $CODERM_SHARED or ../shared)")
     p.add_argument("--jobs", type=int, default=None)
-    p.add_argument("--cache", default=None, help="verdict cache (default: none, run all)")
     p.set_defaults(func=cmd_regress)

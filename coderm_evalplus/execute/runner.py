@@ -21,7 +21,7 @@ from ..errors import RunError
 from ..model import OutcomeMatrix, Problem, UnitTest, Verdict, content_hash
 from .base import Batch, Limits, TestSpec
 from .cache import VerdictCache
-from .worker import hang_key
+from .worker import TIMEOUT_POLICY, hang_key
 
 BATCH_TESTS = 64
 """Tests per batch.  A runner outlives batches, so a batch costs one message, not a fork;
@@ -128,6 +128,15 @@ def _call_order(tests: list[TestSpec]) -> list[int]:
     return order
 
 
+def verdict_key_context(limits: Limits, runtime: str) -> str:
+    """What a cached verdict depends on besides the pair: the limits, the runtime (the
+    interpreter / image and, locally, the worker's own source) and the time-limit policy
+    by name - a runtime id need not change with the rule (a Docker image built before a
+    policy change keeps its id), the policy name does."""
+    return "|".join((json.dumps(limits.as_dict(), sort_keys=True), runtime,
+                     f"policy={TIMEOUT_POLICY}"))
+
+
 def _pair_key(ckey: str, tkey: str, limits_key: str) -> str:
     return content_hash(ckey, tkey, limits_key)
 
@@ -151,7 +160,7 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
     if own_executor:
         executor = get_sandbox(sandbox, jobs=jobs, **(sandbox_options or {}))
     runtime = getattr(executor, "runtime_id", getattr(executor, "name", sandbox))
-    limits_key = json.dumps(limits.as_dict(), sort_keys=True) + "|" + str(runtime)
+    limits_key = verdict_key_context(limits, str(runtime))
     cache = VerdictCache(cache_path) if cache_path else None
     started = time.monotonic()
     try:

@@ -129,3 +129,17 @@ def test_a_changed_worker_never_replays_old_verdicts(tmp_path, monkeypatch):
     changed = ExecutionStats()
     execute_problems([prob], limits=LIMITS, cache_path=path, stats=changed, jobs=1)
     assert (changed.cache_hits, changed.pairs_executed) == (0, 1)
+
+
+def test_a_changed_timeout_policy_never_replays_old_verdicts(tmp_path, monkeypatch):
+    """The timeout rule is part of every key by name (a Docker image's id need not change
+    with the rule): verdicts judged under another policy run again."""
+    path = tmp_path / "v.sqlite"
+    prob = Problem("T/0", entry_point="add", candidates=[Candidate(0, PROGRAM)],
+                   tests=[UnitTest(0, "assert add(1, 2) == 3", kind="assert")])
+    execute_problems([prob], limits=LIMITS, cache_path=path, jobs=1)
+    assert runner.TIMEOUT_POLICY in runner.verdict_key_context(LIMITS, "local")
+    monkeypatch.setattr(runner, "TIMEOUT_POLICY", "an older rule")
+    older = ExecutionStats()
+    execute_problems([prob], limits=LIMITS, cache_path=path, stats=older, jobs=1)
+    assert (older.cache_hits, older.pairs_executed) == (0, 1)

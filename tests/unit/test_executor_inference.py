@@ -135,8 +135,8 @@ def test_inference_never_crosses_candidates(server):
 
 def test_warm_imports_names_numpy_and_its_submodules():
     src = "import numpy as np\nfrom numpy.linalg import norm\nimport os\nimport pandas\n"
-    assert warm_imports(src) == ["numpy", "numpy.linalg", "numpy.linalg.norm"]
-    assert warm_imports("import os, math\n") == []
+    assert warm_imports(src) == ["numpy", "numpy.linalg", "numpy.linalg.norm", "pandas"]
+    assert warm_imports("import os, math\nimport requests\n") == []
 
 
 def test_numpy_import_does_not_count_against_a_short_limit(server):
