@@ -1,7 +1,8 @@
 """Selection quality on every real set available here: one table, one row per set.
 
 Columns: vanilla pass@1 (mean label), random, first, coderm (the vote), codet
-(|S|x|T|), codet-sqrt (sqrt(|S|)x|T|), b4, robust (recommended), oracle - tie-aware
+(|S|x|T|), codet-sqrt (sqrt(|S|)x|T|), b4, robust (recommended), dawid-skene
+(several correct behaviours allowed; not recommended), oracle - tie-aware
 expected accuracy of the pick in % (``first`` is candidate 0's label), each with a
 bootstrap 95 % interval over the set's tasks (2,000 resamples of tasks; the interval
 says how much the figure would move on another draw of tasks like these).  Everything runs through the project's pipeline:
@@ -74,6 +75,7 @@ SELECTORS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("codet-sqrt", "codet-sqrt", {}),
     ("b4", "b4", {}),
     ("robust", "robust", {}),
+    ("dawid-skene", "dawid-skene", {}),
     ("oracle", "oracle", {}),
 )
 BOOTSTRAP = 2000

@@ -1,54 +1,56 @@
 """``dawid-skene``: tests as noisy annotators of each behaviour's correctness; several
-behaviours may be correct at once.
+behaviours may be correct at once.  Available, not recommended (``robust`` is).
 
 Why another model: B4 (and ``robust``) assume every correct sample passes exactly the
 correct tests, so the correct samples form ONE pass-set cluster.  Real correct programs
 split over several pass-sets (a timeout on one input, an edge case the prompt leaves
-open, a test whose expected value is right for one reading of the prompt), and under the
-one-cluster model the other correct clusters then count as wrong programs that pass
-"wrong" tests - evidence against the right hypothesis.  This model drops the assumption,
-in the spirit of Dawid & Skene (1979): items are the distinct behaviours (pass-sets),
-annotators are the tests.
+open), and under the one-cluster model the other correct clusters then count as wrong
+programs that pass "wrong" tests - evidence against the right hypothesis.  This model
+drops the assumption, after Dawid & Skene (1979): the items are the distinct behaviours
+(pass-sets), the annotators are the tests, each with its own reliabilities.
 
 Model, one problem (behaviour b shared by ``w_b`` samples, test j, cell ``E_bj`` = pass):
 
-* ``z_b`` in {0, 1}: behaviour b is correct, ``P(z_b = 1) = pi``, ``pi ~ Beta(1, 1)``;
-  ``y_j`` in {0, 1}: test j is right, ``P(y_j = 1) = rho``, ``rho ~ Beta(1, 1)``.  Both
-  uniform: best-of-N is used because the share of correct samples is unknown, and the
-  share of right generated tests ranges from most to a quarter.
-* a correct program passes a right test and fails a wrong one, except with probability
-  ``eps`` each (the per-cell noise that lets correct programs differ);
-  ``eps ~ Beta(2, 38)`` (about 1 cell in 20, weakly; this replaces B4's eps = 0).  It is
-  the model's sensitivity: right tests are passed by correct programs with ``1 - eps``.
-* a wrong program passes test j with a per-test false-pass rate: ``f_j ~ Beta(1, 1)`` if
-  j is right (a wrong program can be right on any share of inputs: B4's prior) and
-  ``f_j ~ Beta(1, BETA_WRONG)`` if j is wrong, ``BETA_WRONG = 19``: a wrong program
-  reproduces a wrong expected value about 1 time in 20 a priori (it must share the test
-  writer's mistake; B4's 1e4 .. 1e6 encode the same belief as a near-certainty, which
-  its copy-counting likelihood needs and this one does not).  Per-test rates are the
-  Dawid-Skene annotator reliabilities: a right test most wrong programs pass says little
-  for the ones that pass it, a wrong test a popular mutant passes is recognised as such.
-* the ``w_b`` samples of a behaviour are ``w_b`` rows of the matrix: each adds its cells'
-  likelihood (so a behaviour's evidence, for or against, grows with its popularity, as
-  in the vote and in B4), and each counts in the per-test pass rates.
+* ``z_b`` in {0, 1}: behaviour b is correct, ``P(z_b = 1) = pi``, ``pi ~ Beta(1, 1)``
+  over behaviours; ``y_j`` in {0, 1}: test j is right, ``P(y_j = 1) = rho``, ``rho ~
+  Beta(1, 1)``.  Both uniform: best-of-N is used because the share of correct samples
+  is unknown, and the share of right generated tests ranges from most to a quarter.
+* test j is passed by correct programs at its own rate ``s_j`` (its sensitivity) and by
+  wrong programs at its own rate ``f_j`` (its false-pass rate), with Beta priors set by
+  what the test is (:data:`PRIORS`, fixed a priori):
 
-Identifiability: the model is symmetric under swapping "correct" with "wrong" and
-"right" with "wrong test" only up to its priors; ``eps`` small (a correct program agrees
-with the right tests) and ``f_j`` of wrong tests small break it: the correct behaviours
-are those that pass the tests the other correct behaviours pass and that the wrong ones
-rarely pass together.
+  - right test: ``s_j ~ Beta(19, 1)`` - correct programs pass a right test (about 1 in
+    20 misses a priori: a timeout, an unspecified edge case; this is what lets correct
+    programs differ, B4 has exactly 1); ``f_j ~ Beta(1, 1)`` - a wrong program can be
+    right on any share of inputs (B4's prior);
+  - wrong test: ``s_j ~ Beta(1, 19)`` - correct programs fail a wrong expected value;
+    ``f_j ~ Beta(1, 19)`` - a wrong program reproduces a wrong expected value rarely (it
+    must share the test writer's mistake; B4's ``beta_0`` 1e4 .. 1e6 encodes the same
+    belief as a near-certainty, which its pooled copy-counting likelihood needs).
 
-Inference (per problem, nothing pooled over the run): the rates ``f_j`` are integrated
-out (Beta-Bernoulli), the latent ``z`` and ``y`` get mean-field Bernoulli posteriors
-``q_b``, ``r_j`` and ``pi, rho, eps`` point estimates (variational EM; ``pi`` and ``rho``
-at their posterior means so that no logit is infinite).  Behaviour b's update reads the
-per-test pass counts of the wrong programs with b's own rows left out (the collapsed
-conditional: how well the other wrong programs predict b's row - a leave-one-out
-agreement).  The objective has several fixed points (which behaviours are correct), so
-EM is started from every behaviour's hypothesis "b is the correct one and its pass-set
-the right tests" (B4's hypotheses) and from the vote's, and the fixed point with the
+  The identifying assumption is the first line: the class whose rows pass the tests
+  together is the correct one; swapping the names of the classes breaks the priors.
+* the ``w_b`` samples of a behaviour are ``w_b`` rows (its popularity counts, as in the
+  vote's tie-break, CodeT and B4).
+
+Inference, per problem (nothing pooled over the run: a task's pick reads its own matrix
+only): every ``s_j, f_j`` is integrated out (Beta-Bernoulli, read through expected
+counts); ``z`` and ``y`` get mean-field Bernoulli posteriors ``q_b``, ``r_j`` (variational
+EM; ``pi`` and ``rho`` at their posterior means, so no logit is infinite).  A behaviour's
+update is the collapsed conditional "how well do the OTHER correct rows predict its rows,
+against the other wrong rows", test by test, its own rows left out of the counts (the
+leave-one-out agreement).  The objective has several fixed points (which behaviours are
+correct), so EM starts from every behaviour's hypothesis "b is the correct one and its
+pass-set the right tests" (B4's hypotheses) and from the vote's; the fixed point with the
 highest objective is kept.  The pick is the behaviour with the largest posterior
-log-odds of being correct (the Bayes decision for "pick a correct candidate").
+log-odds of being correct (the Bayes decision for "pick a correct candidate"; log-odds
+because the probabilities saturate at 1).
+
+What it does not fix (why it is not recommended; figures in docs/ and the README's
+table): allowing several correct behaviours also lets a popular near-miss mutant (fails
+one right test) count as correct, and the more popular of two "correct" behaviours has
+more evidence, so on good tests it can pick the mutant where the vote and ``robust`` do
+not.
 
 Cells a dynamic-scaling run left out (``Verdict.NOT_RUN``) count as failed, as in every
 other built-in selector.
@@ -64,10 +66,15 @@ from ..hookspecs import hookimpl
 from ..model import OutcomeMatrix, Problem, Selection
 from .base import pick_among
 from .coderm import require_candidates
-from .mathutil import betaln
+from .mathutil import betaln_vec as betaln
 
-BETA_WRONG = 19.0  # f_j ~ Beta(1, BETA_WRONG) for a wrong test (see the module)
-EPS_PRIOR = (2.0, 38.0)  # eps ~ Beta(2, 38): a correct program is off on ~1 cell in 20
+# Beta priors of a test's pass rate, per class of program and kind of test (the module)
+PRIORS: dict[str, tuple[float, float]] = {
+    "correct|right": (19.0, 1.0),
+    "correct|wrong": (1.0, 19.0),
+    "wrong|right": (1.0, 1.0),
+    "wrong|wrong": (1.0, 19.0),
+}
 ITERATIONS = 200
 TOL = 1e-7
 
@@ -87,119 +94,98 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class _Fit:
-    """One variational-EM fit: behaviours x tests pass matrix ``E`` (0/1 floats), sizes
-    ``w``; state ``q`` (P correct per behaviour), ``r`` (P right per test), ``eps``."""
+    """Variational EM on one problem: behaviours x tests pass matrix ``E`` (0/1 floats),
+    sizes ``w``.  State: ``q`` (P correct per behaviour), ``r`` (P right per test).
 
-    def __init__(self, E: np.ndarray, w: np.ndarray, beta_wrong: float,
-                 eps_prior: tuple[float, float]) -> None:
-        self.E, self.w = E, w
-        self.beta_wrong = beta_wrong
-        self.eps_prior = eps_prior
-        self.k_of = w[:, None] * E  # passes each behaviour contributes per test
+    Every per-test rate is integrated out: test j's cells among the correct rows and
+    among the wrong rows are Beta-Bernoulli with the priors of a right or a wrong test,
+    read through expected counts (rows weighted by ``q`` and ``1 - q``).
+    """
 
-    # -- pieces of the objective ------------------------------------------------
-    def wrong_counts(self, q: np.ndarray) -> tuple[np.ndarray, float]:
-        """Expected passes per test and rows of the wrong programs."""
-        u = self.w * (1.0 - q)
-        return u @ self.E, float(u.sum())
+    def __init__(self, E: np.ndarray, w: np.ndarray, priors: dict[str, tuple[float, float]]
+                 ) -> None:
+        self.E, self.w, self.priors = E, w, priors
+        self.k_of = w[:, None] * E  # passes each behaviour's rows contribute per test
 
-    def marginals(self, k: np.ndarray, n: float | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """log P(wrong programs' cells of a test | right), (| wrong), f_j integrated."""
-        b0 = self.beta_wrong
-        right = betaln(k + 1.0, n - k + 1.0)
-        wrong = betaln(k + 1.0, n - k + b0) - betaln(1.0, b0)
-        return right, wrong
+    def marginal(self, which: str, k: np.ndarray, n: np.ndarray | float) -> np.ndarray:
+        """log P(k passes in n rows) of one class on a test of one kind, rate integrated."""
+        a, b = self.priors[which]
+        return betaln(k + a, n - k + b) - betaln(a, b)
 
-    def objective(self, q: np.ndarray, r: np.ndarray, eps: float) -> float:
-        E, w = self.E, self.w
-        pi = (float(w @ q) + 1.0) / (float(w.sum()) + 2.0)
+    def counts(self, q: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float]:
+        c, u = self.w * q, self.w * (1.0 - q)
+        return c @ self.E, float(c.sum()), u @ self.E, float(u.sum())
+
+    def test_evidence(self, q: np.ndarray) -> np.ndarray:
+        """Per test, log P(its column | right) - log P(its column | wrong)."""
+        kc, nc, kw, nw = self.counts(q)
+        return (self.marginal("correct|right", kc, nc) + self.marginal("wrong|right", kw, nw)
+                - self.marginal("correct|wrong", kc, nc) - self.marginal("wrong|wrong", kw, nw))
+
+    def objective(self, q: np.ndarray, r: np.ndarray) -> float:
+        kc, nc, kw, nw = self.counts(q)
+        pi = (float(q.sum()) + 1.0) / (q.size + 2.0)
         rho = (float(r.sum()) + 1.0) / (r.size + 2.0)
-        le, l1e = np.log(eps), np.log1p(-eps)
-        agree = E * r + (1.0 - E) * (1.0 - r)  # expected P(cell agrees with y)
-        correct = float((w * q) @ (agree * l1e + (1.0 - agree) * le).sum(axis=1))
-        k, n = self.wrong_counts(q)
-        m1, m0 = self.marginals(k, n)
-        a, b = self.eps_prior
+        right = self.marginal("correct|right", kc, nc) + self.marginal("wrong|right", kw, nw)
+        wrong = self.marginal("correct|wrong", kc, nc) + self.marginal("wrong|wrong", kw, nw)
         return (float(q.sum()) * np.log(pi) + float((1 - q).sum()) * np.log1p(-pi)
                 + _entropy(q)
                 + float(r.sum()) * np.log(rho) + float((1 - r).sum()) * np.log1p(-rho)
-                + _entropy(r)
-                + correct + float(r @ m1 + (1.0 - r) @ m0)
-                + (a - 1.0) * le + (b - 1.0) * l1e)
+                + _entropy(r) + float(r @ right + (1.0 - r) @ wrong))
 
-    # -- updates ----------------------------------------------------------------
-    def update_tests(self, q: np.ndarray, eps: float) -> np.ndarray:
-        rho_logit = 0.0 if self.r is None else _logit(
-            (float(self.r.sum()) + 1.0) / (self.r.size + 2.0))
-        lo = np.log1p(-eps) - np.log(eps)
-        votes = (self.w * q) @ (2.0 * self.E - 1.0)  # correct rows: pass +1, fail -1
-        k, n = self.wrong_counts(q)
-        m1, m0 = self.marginals(k, n)
-        return _sigmoid(rho_logit + lo * votes + m1 - m0)
-
-    def behaviour_logodds(self, q: np.ndarray, r: np.ndarray, eps: float) -> np.ndarray:
-        """Per behaviour, log P(correct) / P(wrong) given the others' state."""
+    def behaviour_logodds(self, q: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """Per behaviour, log P(correct) / P(wrong): how well the OTHER correct rows
+        predict its rows, against how well the other wrong rows do, test by test (the
+        collapsed conditional; its own rows are left out of the counts)."""
         E, w = self.E, self.w
-        pi = (float(w @ q) + 1.0) / (float(w.sum()) + 2.0)
-        le, l1e = np.log(eps), np.log1p(-eps)
-        agree = E * r + (1.0 - E) * (1.0 - r)
-        as_correct = w * (agree * l1e + (1.0 - agree) * le).sum(axis=1)
-        # as a wrong program: the collapsed conditional of b's w_b rows given the other
-        # wrong programs' (expected) counts, per test, under "right" and "wrong" test
-        k, n = self.wrong_counts(q)
-        k_o = k[None, :] - (w * (1.0 - q))[:, None] * E
-        n_o = n - w * (1.0 - q)
-        k_o = np.maximum(k_o, 0.0)
-        n_o = np.maximum(n_o, 0.0)[:, None]
+        kc, nc, kw, nw = self.counts(q)
         kb = self.k_of
-        m1_all, m0_all = self.marginals(k_o + kb, n_o + w[:, None])
-        m1_o, m0_o = self.marginals(k_o, n_o)
-        as_wrong = (r * (m1_all - m1_o) + (1.0 - r) * (m0_all - m0_o)).sum(axis=1)
-        return _logit(pi) + as_correct - as_wrong
+        own_c, own_w = (w * q)[:, None], (w * (1.0 - q))[:, None]
+        kc_o = np.maximum(kc[None, :] - own_c * E, 0.0)
+        kw_o = np.maximum(kw[None, :] - own_w * E, 0.0)
+        nc_o = np.maximum(nc - own_c, 0.0)
+        nw_o = np.maximum(nw - own_w, 0.0)
+        wb = w[:, None]
 
-    def update_eps(self, q: np.ndarray, r: np.ndarray) -> float:
-        agree = self.E * r + (1.0 - self.E) * (1.0 - r)
-        off = float((self.w * q) @ (1.0 - agree).sum(axis=1))
-        cells = float((self.w * q).sum()) * self.E.shape[1]
-        a, b = self.eps_prior
-        return (off + a - 1.0) / (cells + a + b - 2.0)
+        def gain(which: str, k_o: np.ndarray, n_o: np.ndarray) -> np.ndarray:
+            return self.marginal(which, k_o + kb, n_o + wb) - self.marginal(which, k_o, n_o)
 
-    def run(self, q: np.ndarray, r: np.ndarray) -> tuple[float, np.ndarray, np.ndarray,
-                                                         float, np.ndarray]:
-        """EM from (q, r); returns (objective, q, r, eps, log-odds of q)."""
-        eps = self.update_eps(q, r)
-        self.r = r
+        as_correct = r * gain("correct|right", kc_o, nc_o) \
+            + (1.0 - r) * gain("correct|wrong", kc_o, nc_o)
+        as_wrong = r * gain("wrong|right", kw_o, nw_o) \
+            + (1.0 - r) * gain("wrong|wrong", kw_o, nw_o)
+        pi = (float(q.sum()) + 1.0) / (q.size + 2.0)
+        return _logit(pi) + (as_correct - as_wrong).sum(axis=1)
+
+    def run(self, q: np.ndarray, r: np.ndarray
+            ) -> tuple[float, np.ndarray, np.ndarray, np.ndarray]:
+        """EM from (q, r); returns (objective, q, r, log-odds per behaviour)."""
         prev = -np.inf
         for _ in range(ITERATIONS):
-            q = _sigmoid(self.behaviour_logodds(q, r, eps))
-            r = self.update_tests(q, eps)
-            self.r = r
-            eps = self.update_eps(q, r)
-            value = self.objective(q, r, eps)
+            q = _sigmoid(self.behaviour_logodds(q, r))
+            rho = (float(r.sum()) + 1.0) / (r.size + 2.0)
+            r = _sigmoid(_logit(rho) + self.test_evidence(q))
+            value = self.objective(q, r)
             if abs(value - prev) < TOL * max(1.0, abs(value)):
                 break
             prev = value
-        # final log-odds (the pick compares these: probabilities saturate at 1.0)
-        logodds = self.behaviour_logodds(q, r, eps)
-        return self.objective(q, r, eps), q, r, eps, logodds
-
-    r: np.ndarray | None = None
+        # the pick compares log-odds: probabilities saturate at 1.0
+        return self.objective(q, r), q, r, self.behaviour_logodds(q, r)
 
 
-def fit(passed: np.ndarray, beta_wrong: float = BETA_WRONG,
-        eps_prior: tuple[float, float] = EPS_PRIOR) -> dict[str, Any]:
+def fit(passed: np.ndarray, priors: dict[str, tuple[float, float]] | None = None
+        ) -> dict[str, Any]:
     """Fit the model to a candidates x tests boolean matrix; per candidate log-odds of
     being correct, per test P(right), and the fitted noise."""
     passed = np.asarray(passed, dtype=bool)
     n, m = passed.shape
     if m == 0:
-        return {"logodds": np.zeros(n), "test_right": np.zeros(0), "eps": float("nan"),
-                "objective": 0.0}
+        return {"logodds": np.zeros(n), "test_right": np.zeros(0), "objective": 0.0}
     rows, first, ids = np.unique(passed, axis=0, return_index=True, return_inverse=True)
     ids = ids.ravel()
     E = rows.astype(float)
     w = np.bincount(ids).astype(float)
-    model = _Fit(E, w, beta_wrong, eps_prior)
+    model = _Fit(E, w, PRIORS if priors is None else priors)
     starts = [(np.eye(len(w))[b], E[b].copy()) for b in range(len(w))]
     votes = E.sum(axis=1)
     top = (votes == votes.max()).astype(float)
@@ -208,12 +194,11 @@ def fit(passed: np.ndarray, beta_wrong: float = BETA_WRONG,
     for q0, r0 in starts:
         q0 = np.clip(q0, 0.01, 0.99)
         r0 = np.clip(np.asarray(r0, dtype=float), 0.01, 0.99)
-        model.r = None
         result = model.run(q0, r0)
         if best is None or result[0] > best[0] + 1e-9:
             best = result
-    value, q, r, eps, logodds = best
-    return {"logodds": logodds[ids], "test_right": r, "eps": eps, "objective": value,
+    value, q, r, logodds = best
+    return {"logodds": logodds[ids], "test_right": r, "objective": value,
             "behaviours": int(len(w))}
 
 
@@ -236,7 +221,6 @@ class DawidSkeneSelector:
         best = scores.max()
         tied = np.flatnonzero(scores >= best - 1e-9 * max(1.0, abs(best)))
         return pick_among(outcomes.task_id, scores, tied, rng, self.name,
-                          eps=result["eps"],
                           right_tests=float(np.sum(result["test_right"] > 0.5)))
 
 
