@@ -3,54 +3,57 @@ behaviours may be correct at once.  Available, not recommended (``robust`` is).
 
 Why another model: B4 (and ``robust``) assume every correct sample passes exactly the
 correct tests, so the correct samples form ONE pass-set cluster.  Real correct programs
-split over several pass-sets (a timeout on one input, an edge case the prompt leaves
-open), and under the one-cluster model the other correct clusters then count as wrong
-programs that pass "wrong" tests - evidence against the right hypothesis.  This model
-drops the assumption, after Dawid & Skene (1979): the items are the distinct behaviours
-(pass-sets), the annotators are the tests, each with its own reliabilities.
+split over several pass-sets (an edge case or output format the prompt leaves open, so
+one correct program passes a test another fails), and under the one-cluster model the
+other correct clusters then count as wrong programs that pass "wrong" tests - evidence
+against the right hypothesis.  This model drops the assumption, after Dawid & Skene
+(1979): the items are the distinct behaviours (pass-sets), the annotators are the tests,
+each with its own reliabilities.
 
-Model, one problem (behaviour b shared by ``w_b`` samples, test j, cell ``E_bj`` = pass):
+Model, one problem (behaviour b, test j, cell ``E_bj`` = pass):
 
-* ``z_b`` in {0, 1}: behaviour b is correct, ``P(z_b = 1) = pi``, ``pi ~ Beta(1, 1)``
-  over behaviours; ``y_j`` in {0, 1}: test j is right, ``P(y_j = 1) = rho``, ``rho ~
-  Beta(1, 1)``.  Both uniform: best-of-N is used because the share of correct samples
-  is unknown, and the share of right generated tests ranges from most to a quarter.
-* test j is passed by correct programs at its own rate ``s_j`` (its sensitivity) and by
-  wrong programs at its own rate ``f_j`` (its false-pass rate), with Beta priors set by
-  what the test is (:data:`PRIORS`, fixed a priori):
-
-  - right test: ``s_j ~ Beta(19, 1)`` - correct programs pass a right test (about 1 in
-    20 misses a priori: a timeout, an unspecified edge case; this is what lets correct
-    programs differ, B4 has exactly 1); ``f_j ~ Beta(1, 1)`` - a wrong program can be
-    right on any share of inputs (B4's prior);
-  - wrong test: ``s_j ~ Beta(1, 19)`` - correct programs fail a wrong expected value;
-    ``f_j ~ Beta(1, 19)`` - a wrong program reproduces a wrong expected value rarely (it
-    must share the test writer's mistake; B4's ``beta_0`` 1e4 .. 1e6 encodes the same
-    belief as a near-certainty, which its pooled copy-counting likelihood needs).
-
-  The identifying assumption is the first line: the class whose rows pass the tests
-  together is the correct one; swapping the names of the classes breaks the priors.
-* the ``w_b`` samples of a behaviour are ``w_b`` rows (its popularity counts, as in the
-  vote's tie-break, CodeT and B4).
+* ``z_b`` in {0, 1}: behaviour b is correct, ``P(z_b = 1) = pi``, ``pi ~ Beta(1, 1)``;
+  ``y_j`` in {0, 1}: test j is right, ``P(y_j = 1) = rho``, ``rho ~ Beta(1, 1)``.  Both
+  uniform: best-of-N is used because the share of correct programs is unknown, and the
+  share of right generated tests ranges from most to a quarter.
+* a right test is passed by every correct program (the identifying assumption: it is
+  what "right test" means), up to an execution accident at rate 1e-3 (a timeout under
+  load); so correct programs may differ only on wrong tests, which they pass at a
+  per-test rate ``s_j ~ Beta(1, 19)`` (an ambiguous test, right for some readings of
+  the prompt; about 1 in 20 a priori).
+* wrong programs pass test j at a per-test rate ``f_j``: ``Beta(1, 1)`` if j is right
+  (a wrong program can be right on any share of inputs: B4's prior) and ``Beta(1, 19)``
+  if j is wrong (a wrong program reproduces a wrong expected value rarely: it must share
+  the test writer's mistake; B4's ``beta_0`` 1e4 .. 1e6 encode the same belief as a
+  near-certainty, which its copy-counting likelihood needs and this one does not).
+  Per-test rates are the Dawid-Skene annotator reliabilities: a right test most wrong
+  programs pass says little for those that pass it; a wrong test one wrong behaviour
+  passes is not evidence against the behaviours that fail it.
+* one row per behaviour: identical samples are one program, not independent evidence
+  (B4 counts every copy as an independent row; with several correct behaviours allowed
+  that lets a popular near-miss mutant out-weigh a correct behaviour with fewer copies).
+  Popularity is therefore NOT used; copies only enter the tie-aware pick among
+  behaviours with equal posterior.
 
 Inference, per problem (nothing pooled over the run: a task's pick reads its own matrix
-only): every ``s_j, f_j`` is integrated out (Beta-Bernoulli, read through expected
-counts); ``z`` and ``y`` get mean-field Bernoulli posteriors ``q_b``, ``r_j`` (variational
-EM; ``pi`` and ``rho`` at their posterior means, so no logit is infinite).  A behaviour's
-update is the collapsed conditional "how well do the OTHER correct rows predict its rows,
-against the other wrong rows", test by test, its own rows left out of the counts (the
+only): ``s_j, f_j`` are integrated out (Beta-Bernoulli, read through expected counts);
+``z`` and ``y`` get mean-field Bernoulli posteriors ``q_b``, ``r_j`` (variational EM;
+``pi`` and ``rho`` at their posterior means, so no logit is infinite).  A behaviour's
+update is the collapsed conditional "how well do the OTHER correct rows predict its row,
+against the other wrong rows", test by test, its own row left out of the counts (the
 leave-one-out agreement).  The objective has several fixed points (which behaviours are
 correct), so EM starts from every behaviour's hypothesis "b is the correct one and its
-pass-set the right tests" (B4's hypotheses) and from the vote's; the fixed point with the
-highest objective is kept.  The pick is the behaviour with the largest posterior
+pass-set the right tests" (B4's hypotheses) and from the vote's; the fixed point with
+the highest objective is kept.  The pick is the behaviour with the largest posterior
 log-odds of being correct (the Bayes decision for "pick a correct candidate"; log-odds
-because the probabilities saturate at 1).
+because probabilities saturate at 1).
 
-What it does not fix (why it is not recommended; figures in docs/ and the README's
-table): allowing several correct behaviours also lets a popular near-miss mutant (fails
-one right test) count as correct, and the more popular of two "correct" behaviours has
-more evidence, so on good tests it can pick the mutant where the vote and ``robust`` do
-not.
+Known limits (figures: benchmarks/selection.py and the README table): without a
+popularity signal it cannot do what CodeT's |S| does where most tests are wrong and
+copy counts are the main evidence; a wrong behaviour that alone passes many tests nobody
+else passes is read as right tests (a right test no wrong program passes is plausible
+under the uniform prior), so in that case it follows the vote; and the per-test
+independence does not know that one misconception makes many tests wrong together.
 
 Cells a dynamic-scaling run left out (``Verdict.NOT_RUN``) count as failed, as in every
 other built-in selector.
@@ -68,9 +71,10 @@ from .base import pick_among
 from .coderm import require_candidates
 from .mathutil import betaln_vec as betaln
 
-# Beta priors of a test's pass rate, per class of program and kind of test (the module)
-PRIORS: dict[str, tuple[float, float]] = {
-    "correct|right": (19.0, 1.0),
+# Per class of program and kind of test: Beta prior of the pass rate, or a fixed rate
+# (see the module for each one's reason)
+PRIORS: dict[str, tuple[float, float] | float] = {
+    "correct|right": 1.0 - 1e-3,
     "correct|wrong": (1.0, 19.0),
     "wrong|right": (1.0, 1.0),
     "wrong|wrong": (1.0, 19.0),
@@ -94,22 +98,27 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 
 class _Fit:
-    """Variational EM on one problem: behaviours x tests pass matrix ``E`` (0/1 floats),
-    sizes ``w``.  State: ``q`` (P correct per behaviour), ``r`` (P right per test).
+    """Variational EM on one problem: behaviours x tests pass matrix ``E`` (0/1 floats,
+    one row per behaviour).  State: ``q`` (P correct per behaviour), ``r`` (P right per
+    test).
 
     Every per-test rate is integrated out: test j's cells among the correct rows and
-    among the wrong rows are Beta-Bernoulli with the priors of a right or a wrong test,
-    read through expected counts (rows weighted by ``q`` and ``1 - q``).
+    among the wrong rows are Beta-Bernoulli with the priors of a right or a wrong test
+    (or a fixed rate), read through expected counts (rows weighted by ``q``, ``1 - q``).
     """
 
-    def __init__(self, E: np.ndarray, w: np.ndarray, priors: dict[str, tuple[float, float]]
-                 ) -> None:
-        self.E, self.w, self.priors = E, w, priors
-        self.k_of = w[:, None] * E  # passes each behaviour's rows contribute per test
+    def __init__(self, E: np.ndarray, sizes: np.ndarray,
+                 priors: dict[str, tuple[float, float] | float]) -> None:
+        self.E, self.priors = E, priors
+        self.w = np.ones(len(sizes))  # one row per behaviour: copies are not evidence
+        self.k_of = self.w[:, None] * E
 
     def marginal(self, which: str, k: np.ndarray, n: np.ndarray | float) -> np.ndarray:
         """log P(k passes in n rows) of one class on a test of one kind, rate integrated."""
-        a, b = self.priors[which]
+        prior = self.priors[which]
+        if isinstance(prior, float):  # a fixed rate, not integrated
+            return k * np.log(prior) + (n - k) * np.log1p(-prior)
+        a, b = prior
         return betaln(k + a, n - k + b) - betaln(a, b)
 
     def counts(self, q: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, float]:
@@ -173,7 +182,7 @@ class _Fit:
         return self.objective(q, r), q, r, self.behaviour_logodds(q, r)
 
 
-def fit(passed: np.ndarray, priors: dict[str, tuple[float, float]] | None = None
+def fit(passed: np.ndarray, priors: dict[str, tuple[float, float] | float] | None = None
         ) -> dict[str, Any]:
     """Fit the model to a candidates x tests boolean matrix; per candidate log-odds of
     being correct, per test P(right), and the fitted noise."""
@@ -206,7 +215,9 @@ class DawidSkeneSelector:
     """Tests as noisy annotators; the behaviour most likely correct (see the module)."""
 
     name = "dawid-skene"
-    cluster_weighted = True  # scores grow with the pass-set cluster (see scaling's pruning)
+    # not a pass count: dynamic scaling uses its conservative (cluster) bounds, a heuristic
+    # here as for b4 and robust (the posterior reads every row)
+    cluster_weighted = True
 
     def __init__(self, **options: Any) -> None:
         if options:

@@ -21,16 +21,19 @@ def accuracy(selector, problem, matrix, labels) -> float:
 
 
 def test_noisy_asserts_agreement_like_pick():
-    # 5 valid tests, 10 wrong ones each passed by one-off wrong samples only.  The vote
-    # takes the one-off that passes 2 valid + 7 wrong = 9; the 6 copies of the correct
-    # behaviour pass the 5 valid tests every other sample's tests disagree on: the
-    # other rows predict its row as correct (each valid test is passed by the correct
-    # class) far better than as wrong (no wrong row passes tests 3 to 5 together).
-    p, m, lab = build([(6, "11111" "0000000000"), (1, "11000" "1111111000"),
-                       (1, "10100" "0001111111"), (1, "01100" "1110000000"),
-                       (1, "00000" "0000000000")])
+    # 5 valid tests and 10 wrong ones.  Three correct programs (one sample each) pass
+    # the valid tests; two also pass one ambiguous (wrong) test each.  One wrong sample
+    # passes 3 valid + 8 wrong tests: the vote and CodeT (every cluster has one member)
+    # take it.  Here the correct rows agree with each other on tests 1-5 and the wrong
+    # rows pass those at varied rates, while tests 6-13 are passed by that one wrong
+    # row only: they are fitted as wrong tests, it as wrong, the pick is a correct row.
+    p, m, _ = build([(1, "11111" "0000000000"), (1, "11111" "0000000001"),
+                     (1, "11111" "0000000010"), (1, "11100" "1111111100"),
+                     (1, "11010" "0000000000"), (1, "10110" "0000000000"),
+                     (1, "01101" "0000000000"), (1, "00000" "0000000000")])
+    lab = [True, True, True, False, False, False, False, False]
     assert accuracy(CodeRMSelector(), p, m, lab) == 0.0
-    assert accuracy(CodeTSelector(), p, m, lab) == 1.0
+    assert accuracy(CodeTSelector(), p, m, lab) == 0.0
     assert accuracy(DawidSkeneSelector(), p, m, lab) == 1.0
     right = ds.fit(m.passed)["test_right"]
     assert (right[:5] > 0.5).all() and (right[5:] < 0.5).all()
@@ -38,8 +41,9 @@ def test_noisy_asserts_agreement_like_pick():
 
 def test_good_tests_vote_like_pick():
     # Good tests: C (3 copies) passes all 8, a mutant (4 copies) fails the last one.
-    # CodeT's |S| x |T| prefers the mutant (4 x 7 > 3 x 8); here the mutant's failed
-    # test is passed by C and by the wrong row 00111111, so as a right test it says
+    # CodeT's |S| x |T| prefers the mutant (4 x 7 > 3 x 8).  Here copies are no
+    # evidence; the last test is passed by C and by the wrong row 00111111, so it is
+    # fitted as right, a correct program fails a right test only by accident (1e-3),
     # the mutant is wrong, and the pick is C, as the vote's.
     p, m, lab = build([(3, "11111111"), (4, "11111110"), (2, "11000000"),
                        (1, "00111111")])
@@ -53,9 +57,10 @@ def _betaln(a: float, b: float) -> float:
 
 
 def test_behaviour_update_is_the_collapsed_conditional_by_hand():
-    # 3 behaviours x 2 tests, a hard state: behaviour 0 (2 copies) correct, 1 and 2
-    # wrong; test 0 right, test 1 wrong.  Behaviour 1's log-odds = logit(pi) + per test
-    # [log P(its row | other correct rows) - log P(its row | other wrong rows)].
+    # 3 behaviours x 2 tests, a hard state: behaviour 0 correct, 1 and 2 wrong; test 0
+    # right, test 1 wrong.  Behaviour 1's log-odds = logit(pi) + per test
+    # [log P(its row | other correct rows) - log P(its row | other wrong rows)]; one row
+    # per behaviour whatever its copies (sizes 2, 1, 3 must not matter).
     E = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
     w = np.array([2.0, 1.0, 3.0])
     q = np.array([1.0, 0.0, 0.0])
@@ -64,16 +69,18 @@ def test_behaviour_update_is_the_collapsed_conditional_by_hand():
     got = fit.behaviour_logodds(q, r)[1]
 
     def pred(prior, k, n, passes):  # P(one more row passes / fails), rate integrated
+        if isinstance(prior, float):  # a fixed rate
+            return math.log(prior if passes else 1 - prior)
         a, b = prior
         return _betaln(k + a + passes, n - k + b + (1 - passes)) - _betaln(k + a, n - k + b)
 
     pi = (1 + 1) / (3 + 2)
     P = ds.PRIORS
-    # test 0 (right): other correct rows: 2 passes of 2; other wrong rows: 0 of 3
-    # test 1 (wrong): other correct rows: 0 of 2; other wrong rows: 3 of 3
+    # test 0 (right): other correct rows: 1 pass of 1; other wrong rows: 0 of 1
+    # test 1 (wrong): other correct rows: 0 of 1; other wrong rows: 1 of 1
     want = (math.log(pi / (1 - pi))
-            + pred(P["correct|right"], 2, 2, 1) - pred(P["wrong|right"], 0, 3, 1)
-            + pred(P["correct|wrong"], 0, 2, 1) - pred(P["wrong|wrong"], 3, 3, 1))
+            + pred(P["correct|right"], 1, 1, 1) - pred(P["wrong|right"], 0, 1, 1)
+            + pred(P["correct|wrong"], 0, 1, 1) - pred(P["wrong|wrong"], 1, 1, 1))
     assert abs(got - want) < 1e-8
 
 
