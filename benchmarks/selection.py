@@ -79,6 +79,8 @@ SELECTORS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("oracle", "oracle", {}),
 )
 BOOTSTRAP = 2000
+RECOMMENDED = "robust"
+CANDIDATES = ("dawid-skene",)  # checked against the same targets, reported only
 
 
 @dataclass
@@ -244,7 +246,7 @@ def print_table(sets: Sequence[BenchSet]) -> None:
     table.add_column("set", no_wrap=True)
     table.add_column("size", style="dim", no_wrap=True)
     for c in cols:
-        table.add_column(c, justify="right", style="bold" if c == "robust" else None)
+        table.add_column(c, justify="right", style="bold" if c == RECOMMENDED else None)
     for s in sets:
         table.add_row(s.name, s.note, *[
             f"{s.results[c]:.2f}\n[{s.intervals[c][0]:.1f}, {s.intervals[c][1]:.1f}]"
@@ -299,10 +301,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "held out" in s.name:
             targets.append(("b4 + 1", s.results["b4"] + 1.0))
         for what, target in targets:
-            ok = s.results["robust"] >= target - 1e-9
-            checks.append(ok)
-            print(f"{s.name:>32}: robust {s.results['robust']:.2f} vs {what} = {target:.2f} "
-                  f"{'ok' if ok else 'MISSED'}")
+            for name in (RECOMMENDED, *CANDIDATES):
+                ok = s.results[name] >= target - 1e-9
+                if name == RECOMMENDED:
+                    checks.append(ok)  # the exit status is about the recommended one
+                print(f"{s.name:>32}: {name} {s.results[name]:.2f} vs {what} = "
+                      f"{target:.2f} {'ok' if ok else 'MISSED'}")
     for s in sets:
         cli = s.meta.get("summary", {}).get("per_selector") if s.meta else None
         if cli:  # the CLI's own report must agree with the figures recomputed here
