@@ -1,7 +1,8 @@
 """Selection quality on every real set available here: one table, one row per set.
 
 Columns: vanilla pass@1 (mean label), random, first, coderm (the vote), codet
-(|S|x|T|), codet-sqrt (sqrt(|S|)x|T|), b4, robust (recommended), oracle - tie-aware
+(|S|x|T|), codet-sqrt (sqrt(|S|)x|T|), b4, robust (recommended), dawid-skene
+(several correct behaviours allowed; not recommended), oracle - tie-aware
 expected accuracy of the pick in % (``first`` is candidate 0's label), each with a
 bootstrap 95 % interval over the set's tasks (2,000 resamples of tasks; the interval
 says how much the figure would move on another draw of tasks like these).  Everything runs through the project's pipeline:
@@ -74,9 +75,12 @@ SELECTORS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("codet-sqrt", "codet-sqrt", {}),
     ("b4", "b4", {}),
     ("robust", "robust", {}),
+    ("dawid-skene", "dawid-skene", {}),
     ("oracle", "oracle", {}),
 )
 BOOTSTRAP = 2000
+RECOMMENDED = "robust"
+CANDIDATES = ("dawid-skene",)  # checked against the same targets, reported only
 
 
 @dataclass
@@ -242,7 +246,7 @@ def print_table(sets: Sequence[BenchSet]) -> None:
     table.add_column("set", no_wrap=True)
     table.add_column("size", style="dim", no_wrap=True)
     for c in cols:
-        table.add_column(c, justify="right", style="bold" if c == "robust" else None)
+        table.add_column(c, justify="right", style="bold" if c == RECOMMENDED else None)
     for s in sets:
         table.add_row(s.name, s.note, *[
             f"{s.results[c]:.2f}\n[{s.intervals[c][0]:.1f}, {s.intervals[c][1]:.1f}]"
@@ -297,10 +301,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if "held out" in s.name:
             targets.append(("b4 + 1", s.results["b4"] + 1.0))
         for what, target in targets:
-            ok = s.results["robust"] >= target - 1e-9
-            checks.append(ok)
-            print(f"{s.name:>32}: robust {s.results['robust']:.2f} vs {what} = {target:.2f} "
-                  f"{'ok' if ok else 'MISSED'}")
+            for name in (RECOMMENDED, *CANDIDATES):
+                ok = s.results[name] >= target - 1e-9
+                if name == RECOMMENDED:
+                    checks.append(ok)  # the exit status is about the recommended one
+                print(f"{s.name:>32}: {name} {s.results[name]:.2f} vs {what} = "
+                      f"{target:.2f} {'ok' if ok else 'MISSED'}")
     for s in sets:
         cli = s.meta.get("summary", {}).get("per_selector") if s.meta else None
         if cli:  # the CLI's own report must agree with the figures recomputed here

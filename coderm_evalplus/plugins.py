@@ -27,6 +27,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "coderm_evalplus.select.baselines",
     "coderm_evalplus.select.robust",
     "coderm_evalplus.select.b4",
+    "coderm_evalplus.select.dawid_skene",
     "coderm_evalplus.execute.local",
     "coderm_evalplus.execute.docker",
     "coderm_evalplus.execute.ray",
