@@ -24,6 +24,7 @@ from .errors import InputError, UsageError
 from .execute.base import Limits
 from .execute.cache import default_cache_path
 from .execute.runner import ExecutionStats, execute_problems
+from .inputs.samples import write_samples
 from .model import OutcomeMatrix, Problem, Selection
 from .plugins import get_selector, load_plugins, selectors
 from .select.base import fit_selector
@@ -245,8 +246,6 @@ def build_report(problems: Sequence[Problem], matrices: Mapping[str, OutcomeMatr
 def write_outputs(out_dir: Path, result: RunResult) -> None:
     """OUT/picks.jsonl (evalplus samples, one per task), picks/<selector>.jsonl,
     matrices.npz (+ matrices_index.json), report.json."""
-    from .samples import write_samples
-
     out_dir.mkdir(parents=True, exist_ok=True)
     # Files of an earlier run into the same folder that this run would not overwrite
     # (picks of selectors not compared now, plots of the old report) must not survive.

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError
-from ..samples import read_recorded_test_rows, write_recorded_tests
+from ..inputs.recorded_tests import read_recorded_test_rows, write_recorded_tests
 from .base import GenerationRequest
 
 log = logging.getLogger(__name__)
