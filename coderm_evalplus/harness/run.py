@@ -8,6 +8,7 @@ they print or write around it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ class HarnessRun:
     graded: Any
 
 
-def read_tests_for(tests: str | Path, problems: Sequence[Problem], *,
+def read_tests_for(tests: str | os.PathLike[str], problems: Sequence[Problem], *,
                    require_all: bool = False) -> dict[str, list[str]]:
     """Recorded test completions for ``problems`` (``require_all``: every task must have
     some, checked here so the error names the tests file before any work starts)."""
@@ -63,21 +64,21 @@ def run_harness(harness: Harness | str, config: RunConfig, *,
     to evalplus's own run instead).  ``out_dir`` gets picks, matrices and the report,
     written once the harness's numbers are in it; ``work_dir`` is the harness's.
     """
-    if isinstance(harness, str):
-        harness = get_harness(harness, **dict(harness_options or {}))
+    h: Harness = (get_harness(harness, **dict(harness_options or {}))
+                  if isinstance(harness, str) else harness)
     if problems is None:
-        problems = harness.load_problems(**dict(load_options or {}))
-    harness.prepare(problems, work_dir)
+        problems = h.load_problems(**dict(load_options or {}))
+    h.prepare(problems, work_dir)
     try:
         result = run(problems, config, completions=completions, out_dir=None,
-                     grade=lambda ps: harness.label_candidates(ps, work_dir),
+                     grade=lambda ps: h.label_candidates(ps, work_dir),
                      tests_source=tests_source, test_formats=test_formats)
     finally:
-        harness.close()
-    harness.restore_sources(result.problems)
+        h.close()
+    h.restore_sources(result.problems)
     picks = result.picks()
-    graded = harness.grade_picks(picks, work_dir) if grade else None
-    harness.add_to_report(result.report, graded)
+    graded = h.grade_picks(picks, work_dir) if grade else None
+    h.add_to_report(result.report, graded)
     if out_dir is not None:
         write_outputs(Path(out_dir), result)
-    return HarnessRun(result, harness, picks, graded)
+    return HarnessRun(result, h, picks, graded)
