@@ -27,8 +27,8 @@ from coderm_evalplus.execute.base import Limits, default_jobs
 from coderm_evalplus.execute.docker import DEFAULT_IMAGE, DockerExecutor
 from coderm_evalplus.execute.local import LocalExecutor
 from coderm_evalplus.execute.runner import ExecutionStats, execute_problems
+from coderm_evalplus.inputs.codet import codet_function_names, truncate_codet_sample
 from coderm_evalplus.model import Candidate, Problem, UnitTest
-from coderm_evalplus.samples import codet_function_names, truncate_codet_sample
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "codet_humaneval_dev"
 

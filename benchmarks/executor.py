@@ -155,11 +155,12 @@ def _small_python(args: list[str], stdin: str | None = None) -> dict:
 
 def load_workload(n_tasks: int, n_tests: int):
     """Problems (candidates + first distinct valid asserts) of the first tasks with tests."""
-    from coderm_evalplus.datasets import load_evalplus_problems
     from coderm_evalplus.execute.runner import normalise_source
     from coderm_evalplus.extract import extract_all
+    from coderm_evalplus.inputs.problem_sets import load_evalplus_problems
+    from coderm_evalplus.inputs.recorded_tests import read_recorded_tests
+    from coderm_evalplus.inputs.samples import read_samples
     from coderm_evalplus.model import Problem
-    from coderm_evalplus.samples import read_recorded_tests, read_samples
 
     problems = load_evalplus_problems("humaneval", HUMANEVAL)
     ids = os.path.join(CODET, "task_ids.json")

@@ -46,9 +46,10 @@ RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
 
 
 def codet_workload(n_tasks: int, n_candidates: int, n_tests: int) -> list[Problem]:
-    from coderm_evalplus.datasets import load_evalplus_problems
     from coderm_evalplus.extract import extract_all
-    from coderm_evalplus.samples import read_recorded_tests, read_samples
+    from coderm_evalplus.inputs.problem_sets import load_evalplus_problems
+    from coderm_evalplus.inputs.recorded_tests import read_recorded_tests
+    from coderm_evalplus.inputs.samples import read_samples
 
     root = DATA / "codet_humaneval_dev"
     problems = load_evalplus_problems("humaneval",

@@ -116,9 +116,9 @@ def _execute(problems: list[Problem], cache: Path | None, time_limit: float,
 
 def codet_set(n_tasks: int, cache: Path | None, time_limit: float, jobs: int | None,
               labels_path: Path | None) -> ScalingSet | None:
-    from coderm_evalplus.datasets import codet_dev_problems
+    from coderm_evalplus.inputs.codet_dev import codet_dev_problems
+    from coderm_evalplus.inputs.labels import load_labels
     from coderm_evalplus.labels import humaneval_labels
-    from coderm_evalplus.samples import load_labels
 
     if not CODET.exists() or not HUMANEVAL.exists():
         print(f"skip codet: {CODET} not found")
@@ -136,7 +136,7 @@ def codet_set(n_tasks: int, cache: Path | None, time_limit: float, jobs: int | N
 
 def demo_set(cache: Path | None, time_limit: float, jobs: int | None) -> ScalingSet | None:
     """The embedded demo set, loaded and extracted as `coderm-evalplus demo` does."""
-    from coderm_evalplus.commands import load_demo
+    from coderm_evalplus.inputs.problems import load_demo
     from coderm_evalplus.pipeline import attach_tests
 
     problems, completions, formats = load_demo()

@@ -113,7 +113,7 @@ def synthetic_sets(dataset: str, n_tasks: int, n_candidates: int, seed: int,
 # --------------------------------------------------------------------- real sets
 def codet_set(run: Callable[[str, list[Problem]], BenchSet], n_tasks: int,
               cache: Path | None = None) -> list[BenchSet]:
-    from coderm_evalplus.datasets import codet_dev_problems
+    from coderm_evalplus.inputs.codet_dev import codet_dev_problems
 
     if not CODET.exists() or not HUMANEVAL.exists():
         print(f"skip codet-dev: {CODET} not found")
@@ -180,7 +180,7 @@ def readme_set(out_root: Path) -> list[BenchSet]:
 
 def demo_set(run: Callable[[str, list[Problem]], BenchSet]) -> list[BenchSet]:
     """The embedded demo set, loaded and extracted as `coderm-evalplus demo` does."""
-    from coderm_evalplus.commands import load_demo
+    from coderm_evalplus.inputs.problems import load_demo
     from coderm_evalplus.pipeline import attach_tests
 
     problems, completions, formats = load_demo()

@@ -51,9 +51,11 @@ def register_test_generators(register):
 def register_harnesses(register):
     """Called once when harnesses are first needed.
 
-    Call ``register(name, factory)``; ``factory()`` returns an object that loads problems
-    and candidates from a harness's files and grades picks with the harness's official
-    grader (see :mod:`coderm_evalplus.harness`).  Return value ignored.
+    Call ``register(name, factory)``; ``factory(**options)`` returns an object that loads
+    problems and candidates from a harness's files and grades picks with the harness's
+    official grader (see :class:`coderm_evalplus.harness.base.Harness`).
+    ``plugins.get_harness(name, **options)`` builds one, and
+    :func:`coderm_evalplus.harness.run.run_harness` drives it.  Return value ignored.
     """
 
 

@@ -8,7 +8,7 @@ dedupe, verdict cache) and candidate code never runs in this process.
 
 MBPP+ rows have no ``test`` but an ``assertion`` field (plain asserts), used the same way.
 These labels are the *original* benchmark's tests; EvalPlus's plus inputs are graded by
-evalplus itself (read its results with :func:`load_labels`).
+evalplus itself (read its results with :func:`coderm_evalplus.inputs.labels.load_labels`).
 """
 
 from __future__ import annotations
@@ -19,12 +19,8 @@ from typing import Any
 
 from .errors import InputError
 from .execute.base import Limits
+from .execute.runner import execute_problems
 from .model import Problem, UnitTest, Verdict
-from .samples import attach_labels, load_labels, write_labels
-
-__all__ = ["LABEL_TIME_LIMIT", "label_test", "humaneval_labels", "benchmark_labels",
-           "load_labels",
-           "write_labels", "attach_labels"]
 
 LABEL_TIME_LIMIT = 3.0
 """CPU seconds per candidate for a benchmark's whole check function: HumanEval's own
@@ -61,12 +57,10 @@ def humaneval_labels(problems: Iterable[Problem] | Mapping[str, Problem],
     """task_id -> one bool per candidate (in candidate order): passes the benchmark's test.
 
     ``dataset_rows`` maps task ids to raw benchmark rows (``test``, ``entry_point``);
-    without it each problem's ``meta["row"]`` is used (as :mod:`.datasets` loads them).
+    without it each problem's ``meta["row"]`` is used (as :mod:`.inputs.problem_sets` loads them).
     Other keyword arguments go to ``execute_problems`` (``sandbox``, ``jobs``,
     ``cache_path``, ``progress``...).  The problems themselves are not modified.
     """
-    from .execute.runner import execute_problems
-
     items = list(problems.values()) if isinstance(problems, Mapping) else list(problems)
     jobs: list[Problem] = []
     for prob in items:

@@ -102,3 +102,19 @@ class StagedDir:
     def __exit__(self, *exc: object) -> None:
         if not self.committed:
             shutil.rmtree(self.path, ignore_errors=True)
+
+
+def samples_stem(samples: Path) -> str:
+    """A samples file's name without ``.jsonl`` (a folder's name as it is)."""
+    return samples.name[:-len(".jsonl")] if samples.name.endswith(".jsonl") else samples.name
+
+
+def default_out_dir(samples: Path, selector: str) -> Path:
+    """``<samples stem>.coderm-<selector>/`` next to the samples: where a run on them
+    writes unless told otherwise (evalplus too writes its results next to the samples)."""
+    return samples.with_name(f"{samples_stem(samples)}.coderm-{selector}")
+
+
+def default_picks_path(samples: Path, selector: str) -> Path:
+    """``<samples stem>.coderm-<selector>.jsonl``: the picks as an evalplus samples file."""
+    return samples.with_name(f"{samples_stem(samples)}.coderm-{selector}.jsonl")

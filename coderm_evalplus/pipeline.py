@@ -20,12 +20,15 @@ from typing import Any, cast
 
 import numpy as np
 
+from . import metrics
 from .errors import InputError, UsageError
 from .execute.base import Limits
 from .execute.cache import default_cache_path
 from .execute.runner import ExecutionStats, execute_problems
+from .extract import extract_all
+from .inputs.samples import write_samples
 from .model import OutcomeMatrix, Problem, Selection
-from .plugins import get_selector, load_plugins, selectors
+from .plugins import get_selector, get_test_generator, load_plugins, selectors
 from .select.base import fit_selector
 
 DEFAULT_COMPARE = ("first", "random", "coderm", "codet", "codet-sqrt", "b4", "robust")
@@ -92,8 +95,6 @@ def attach_tests(problems: Sequence[Problem], completions: Mapping[str, Sequence
     ``formats`` (task -> format recorded with the tests, e.g. "assert" for CodeT files)
     applies where ``fmt`` is "auto"; an explicit ``fmt`` wins.
     """
-    from .extract import extract_all
-
     started = time.monotonic()
     totals: dict[str, Any] = {"completions": 0, "tests": 0, "rejected": 0, "reasons": {}}
     for p in problems:
@@ -123,7 +124,6 @@ def generate_completions(problems: Sequence[Problem], generator_spec: str, n: in
                          progress: bool = True) -> dict[str, list[str]]:
     """Ask a registered test generator for ``n`` completions per problem."""
     from .generate.base import build_requests
-    from .plugins import get_test_generator
 
     gen = get_test_generator(generator_spec, **dict(options or {}))
     requests = build_requests(problems, n, load_plugins())
@@ -177,8 +177,6 @@ def build_report(problems: Sequence[Problem], matrices: Mapping[str, OutcomeMatr
                  selections: Mapping[str, Mapping[str, Selection]], config: RunConfig,
                  exec_stats: ExecutionStats, extra: Mapping[str, Any] | None = None
                  ) -> dict[str, Any]:
-    from . import metrics
-
     main = selections[config.selector]
     labelled = all(p.labels is not None for p in problems)
     # labelled guarantees every p.labels is set
@@ -245,8 +243,6 @@ def build_report(problems: Sequence[Problem], matrices: Mapping[str, OutcomeMatr
 def write_outputs(out_dir: Path, result: RunResult) -> None:
     """OUT/picks.jsonl (evalplus samples, one per task), picks/<selector>.jsonl,
     matrices.npz (+ matrices_index.json), report.json."""
-    from .samples import write_samples
-
     out_dir.mkdir(parents=True, exist_ok=True)
     # Files of an earlier run into the same folder that this run would not overwrite
     # (picks of selectors not compared now, plots of the old report) must not survive.

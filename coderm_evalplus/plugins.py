@@ -33,12 +33,14 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "coderm_evalplus.execute.ray",
     "coderm_evalplus.generate.builtin",
     "coderm_evalplus.extract",
-    "coderm_evalplus.harness.evalplus",
-    "coderm_evalplus.harness.livecodebench",
-    "coderm_evalplus.commands",
-    "coderm_evalplus.report",
+    "coderm_evalplus.harness.evalplus.harness",
+    "coderm_evalplus.harness.evalplus.cli",
+    "coderm_evalplus.harness.livecodebench.harness",
+    "coderm_evalplus.harness.livecodebench.cli",
+    "coderm_evalplus.cli.commands",
+    "coderm_evalplus.cli.report",
     "coderm_evalplus.sandbox_tools",
-    "coderm_evalplus.regression",
+    "coderm_evalplus.cli.regress",
 )
 
 pm = pluggy.PluginManager("coderm_evalplus")
@@ -131,5 +133,6 @@ def get_test_generator(spec: str, **options: Any) -> Any:
     return _lookup("test generator", test_generators(), name)(target or None, **options)
 
 
-def get_harness(name: str) -> Any:
-    return _lookup("harness", harnesses(), name)()
+def get_harness(name: str, **options: Any) -> Any:
+    """A new harness by its registered name (``factory(**options)``)."""
+    return _lookup("harness", harnesses(), name)(**options)

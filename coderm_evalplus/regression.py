@@ -17,10 +17,6 @@ sets once quiet and once with every core busy and requires the same scores and p
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,8 +24,15 @@ from typing import Any
 
 from .errors import UsageError
 from .execute.base import Limits
-from .hookspecs import hookimpl
+from .inputs.problem_sets import load_evalplus_problems
+from .inputs.problems import load_demo
+from .inputs.recorded_tests import load_tests_file
+from .inputs.samples import build_problems
+from .labels import humaneval_labels
 from .model import Problem
+from .pipeline import RunConfig, finish, run
+from .plugins import selectors as registered
+from .synthetic import build_synthetic
 
 SELECTORS = ("first", "random", "coderm", "codet", "codet-sqrt", "b4", "robust", "oracle")
 SCORE_TOLERANCE = 1e-9
@@ -54,7 +57,6 @@ class Context:
 
 
 def _demo(ctx: Context) -> RegressionSet:
-    from .commands import load_demo
 
     return RegressionSet("demo", *load_demo())
 
@@ -65,9 +67,6 @@ every selector, small enough for CI (labels + ~60k pairs)."""
 
 
 def _codet(ctx: Context) -> RegressionSet | None:
-    from .commands import build_problems, load_tests_file
-    from .datasets import load_evalplus_problems
-    from .labels import humaneval_labels
 
     root = ctx.shared / "data" / "codet_humaneval_dev"
     he = ctx.shared / "data" / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl"
@@ -94,8 +93,6 @@ SYNTHETIC_TASKS, SYNTHETIC_CANDIDATES = 8, 12
 
 def _synthetic(dataset: str, filename: str) -> Callable[[Context], list[RegressionSet] | None]:
     def build(ctx: Context) -> list[RegressionSet] | None:
-        from .synthetic import build_synthetic
-
         path = ctx.shared / "data" / "evalplus" / filename
         if not path.exists():
             return None
@@ -116,9 +113,6 @@ SETS: dict[str, Callable[[Context], RegressionSet | list[RegressionSet] | None]]
 def run_set(rs: RegressionSet, ctx: Context, selectors: tuple[str, ...] = SELECTORS
             ) -> dict[str, Any]:
     """Replay one set through the pipeline; return {selector: {score, picks}, pairs}."""
-    from .pipeline import RunConfig, finish, run
-    from .plugins import selectors as registered
-
     names = [s for s in selectors if s in registered() or s == "oracle"]
     # the default limits (what a user's run gets), no verdict cache (see module docstring)
     config = RunConfig(selector=names[0], compare=names[1:], limits=Limits(),
@@ -162,35 +156,10 @@ def compare(expected: dict[str, Any], actual: dict[str, Any]) -> list[tuple[str,
     return rows
 
 
-def print_diff(rows: list[tuple[str, ...]]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="regression drift")
-    for col in ("set", "selector", "what", "expected", "actual"):
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*row)
-    Console(stderr=True).print(table)
-
-
-def print_scores(actual: dict[str, Any]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title="regression scores (tie-aware accuracy)")
-    table.add_column("set")
-    for name in SELECTORS:
-        table.add_column(name, justify="right")
-    for set_name, res in actual.items():
-        table.add_row(set_name, *[f"{100 * res[s]['score']:.2f}" if s in res else "-"
-                                  for s in SELECTORS])
-    Console().print(table)
-
-
-def cmd_regress(args: argparse.Namespace) -> int:
-    ctx = Context(shared=Path(args.shared), jobs=args.jobs)
-    wanted = [s.strip() for s in args.sets.split(",") if s.strip()]
+def run_sets(wanted: list[str], ctx: Context,
+             skipped: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Build and replay the named sets: {set name: :func:`run_set` result}.  A set whose
+    data is missing is left out (``skipped(name)`` is told)."""
     unknown = [s for s in wanted if s not in SETS]
     if unknown:
         raise UsageError(f"unknown regression set(s) {unknown} (known: {', '.join(SETS)})")
@@ -198,40 +167,9 @@ def cmd_regress(args: argparse.Namespace) -> int:
     for name in wanted:
         built = SETS[name](ctx)
         if built is None:
-            print(f"regression set {name}: skipped (data not found under {ctx.shared})",
-                  file=sys.stderr)
+            if skipped is not None:
+                skipped(name)
             continue
         for rs in built if isinstance(built, list) else [built]:
             actual[rs.name] = run_set(rs, ctx)
-    print_scores(actual)
-    path = Path(args.expected)
-    if args.update:
-        previous = json.loads(path.read_text()) if path.exists() else {}
-        previous.update(actual)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(previous, indent=1, sort_keys=True) + "\n")
-        print(f"wrote {path}")
-        return 0
-    if not path.exists():
-        raise UsageError(f"{path}: no expected results; run with --update to create them")
-    expected = json.loads(path.read_text())
-    rows = compare({k: v for k, v in expected.items() if k in actual}, actual)
-    if rows:
-        print_diff(rows)
-        return 1
-    print(f"no drift in {len(actual)} set(s)")
-    return 0
-
-
-@hookimpl
-def register_commands(subparsers):
-    p = subparsers.add_parser("regress", help="replay recorded runs; fail on score/pick drift")
-    p.add_argument("--expected", default="regression/expected.json")
-    p.add_argument("--update", action="store_true", help="rewrite the expected results")
-    p.add_argument("--sets", default=",".join(SETS),
-                   help="comma-separated (default: all): " + ", ".join(SETS))
-    p.add_argument("--shared", default=os.environ.get(
-        "CODERM_SHARED", str(Path.cwd().parent / "shared")),
-        help="the shared data folder (default: $CODERM_SHARED or ../shared)")
-    p.add_argument("--jobs", type=int, default=None)
-    p.set_defaults(func=cmd_regress)
+    return actual

@@ -12,11 +12,9 @@ never switches the global pyplot backend of a host process (a notebook, pytest).
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
-import sys
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
@@ -29,7 +27,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from .errors import InputError, RunError
-from .hookspecs import hookimpl
+from .inputs.jsonl import json_error_text
 
 DASH = "—"
 PLOTS_HINT = "pip install 'coderm-evalplus[plots]'"
@@ -333,8 +331,6 @@ def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        from .samples import json_error_text
-
         raise InputError(path, f"not valid JSON ({json_error_text(exc)})",
                          line=exc.lineno) from None
     if not isinstance(data, dict):
@@ -478,43 +474,3 @@ def write_plots(report: Mapping[str, Any], out_dir: str | os.PathLike[str], *,
     written = [plot_curves(report, out / "accuracy_vs_tests.png", size=size, dpi=dpi),
                plot_scores(report, out / "score_distribution.png", size=size, dpi=dpi)]
     return [p for p in written if p is not None]
-
-
-# ----------------------------------------------------------------------------- CLI
-def _cmd_report(args: argparse.Namespace) -> int:
-    report = load_report(args.run_dir)
-    run_dir = Path(args.run_dir)
-    run_dir = run_dir if run_dir.is_dir() else run_dir.parent
-    console = Console()
-    render(report, console, problems=not args.no_problems, limit=args.limit)
-    if args.json:
-        console.print(f"report JSON: {write_json(report, args.json)}", soft_wrap=True)
-    if args.no_plots:
-        return 0
-    try:
-        paths = write_plots(report, args.plots or run_dir / "plots")
-    except PlotsUnavailable as exc:
-        if args.plots:  # asked for explicitly: that is an error
-            raise
-        print(f"coderm-evalplus: note: no plots written ({exc})", file=sys.stderr)
-        return 0
-    for path in paths:
-        console.print(f"plot: {path}", soft_wrap=True)
-    return 0
-
-
-@hookimpl
-def register_commands(subparsers: Any) -> None:
-    p = subparsers.add_parser(
-        "report", help="print a run's report tables and write its plots",
-        description="Read RUN_DIR/report.json, print per-problem picks, the per-selector "
-                    "summary, test quality and run cost, and write PNG plots.")
-    p.add_argument("run_dir", metavar="RUN_DIR", help="a run's output dir (or its report.json)")
-    p.add_argument("--json", metavar="OUT", help="also write the report as JSON to OUT")
-    p.add_argument("--plots", metavar="DIR",
-                   help="directory for PNG plots (default: RUN_DIR/plots)")
-    p.add_argument("--no-plots", action="store_true", help="print tables only")
-    p.add_argument("--no-problems", action="store_true", help="skip the per-problem table")
-    p.add_argument("--limit", type=int, default=0, metavar="N",
-                   help="show at most N problems (0: all)")
-    p.set_defaults(func=_cmd_report)

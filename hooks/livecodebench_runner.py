@@ -23,7 +23,7 @@ hub when online)::
     python hooks/livecodebench_runner.py --custom_output_file OUT.json \\
         --release_version release_v2 --generator vllm:KAKA22/CodeRM-8B
 
-All the work is in :mod:`coderm_evalplus.harness.livecodebench`; this file is only the
+All the work is in :mod:`coderm_evalplus.harness.livecodebench.cli`; this file is only the
 entry point, so it can be copied next to an LCB checkout.
 """
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import sys
 
-from coderm_evalplus.harness.livecodebench import custom_runner_main
+from coderm_evalplus.harness.livecodebench.cli import custom_runner_main
 
 if __name__ == "__main__":
     sys.exit(custom_runner_main(sys.argv[1:]))

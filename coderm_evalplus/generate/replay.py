@@ -1,6 +1,6 @@
 """Replay recorded test-generator completions, and write them in the same format.
 
-Format (shared with :mod:`coderm_evalplus.samples`): one JSON object per line,
+Format (shared with :mod:`coderm_evalplus.inputs.recorded_tests`): one JSON object per line,
 ``{"task_id": str, "completions": [str, ...], "model": str, ...}``.  Every backend's
 output can be saved with :func:`write_recorded`, so an expensive GPU run is replayed
 later (regression runs, CPU-only machines) with ``--generator replay:FILE``.
@@ -18,8 +18,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
-from ..samples import read_recorded_test_rows, write_recorded_tests
+from ..errors import InputError, UsageError
+from ..inputs.recorded_tests import read_recorded_test_rows, write_recorded_tests
 from .base import GenerationRequest
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ def write_recorded(path: str | Path, results: Mapping[str, list[str]], *,
                    model: str = "", extra: Mapping[str, Any] | None = None) -> Path:
     """Write ``task_id -> completions`` as recorded-tests JSONL (atomic replace).
 
-    Delegates to :func:`coderm_evalplus.samples.write_recorded_tests` so there is one
+    Delegates to :func:`coderm_evalplus.inputs.recorded_tests.write_recorded_tests` so there is one
     writer of the format.
     """
     rows = []
@@ -45,7 +45,7 @@ def write_recorded(path: str | Path, results: Mapping[str, list[str]], *,
 def read_recorded(path: str | Path) -> tuple[dict[str, list[str]], dict[str, str]]:
     """Read recorded tests: (task_id -> completions, task_id -> model).
 
-    Uses :func:`coderm_evalplus.samples.read_recorded_test_rows` (one-line
+    Uses :func:`coderm_evalplus.inputs.recorded_tests.read_recorded_test_rows` (one-line
     :class:`InputError` naming file, line and field for a bad row; a task on several
     lines has its completions concatenated in file order; CodeT files work too).
     """
@@ -63,8 +63,6 @@ class ReplayGenerator:
     def __init__(self, target: str | None, *, strict: bool = False, model: str | None = None,
                  **_ignored: Any) -> None:
         if not target:
-            from ..errors import UsageError
-
             raise UsageError("replay generator needs a file: --generator replay:PATH")
         self.path = Path(target)
         #: Full rows (model, prompts, test ``format`` such as "assert" for CodeT files).

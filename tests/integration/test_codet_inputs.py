@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from coderm_evalplus.datasets import load_evalplus_problems
 from coderm_evalplus.extract import extract_all
+from coderm_evalplus.inputs.problem_sets import load_evalplus_problems
+from coderm_evalplus.inputs.recorded_tests import read_recorded_test_rows
+from coderm_evalplus.inputs.samples import read_samples
 from coderm_evalplus.model import Candidate
-from coderm_evalplus.samples import read_recorded_test_rows, read_samples
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 CODET = DATA / "codet_humaneval_dev"

@@ -13,9 +13,11 @@ import numpy as np
 import pytest
 
 from coderm_evalplus import demo
-from coderm_evalplus.commands import apply_labels, build_problems, load_problem_set
+from coderm_evalplus.inputs.labels import apply_labels
+from coderm_evalplus.inputs.problem_sets import load_problem_set
+from coderm_evalplus.inputs.recorded_tests import read_recorded_tests
+from coderm_evalplus.inputs.samples import build_problems
 from coderm_evalplus.pipeline import RunConfig, run
-from coderm_evalplus.samples import read_recorded_tests
 
 
 def demo_inputs():

@@ -24,8 +24,9 @@ from typing import Any
 
 import pytest
 
-from coderm_evalplus.datasets import read_problem_rows, trim_dataset_file
-from coderm_evalplus.samples import write_recorded_tests, write_samples
+from coderm_evalplus.inputs.problem_sets import read_problem_rows, trim_dataset_file
+from coderm_evalplus.inputs.recorded_tests import write_recorded_tests
+from coderm_evalplus.inputs.samples import write_samples
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "evalplus"
 FILES = {"humaneval": DATA / "HumanEvalPlus-v0.1.10.jsonl",
@@ -153,7 +154,7 @@ def evalplus_env(cache_home: Path) -> Iterator[None]:
 
 def last_printed(stdout: str) -> dict[str, float]:
     """evalplus's printed scores of its last run in ``stdout``."""
-    from coderm_evalplus.harness.evalplus import parse_printed_scores
+    from coderm_evalplus.harness.evalplus.grader import parse_printed_scores
 
     marker = stdout.rfind("(base tests)")
     start = stdout.rfind("\n", 0, marker) + 1 if marker >= 0 else 0

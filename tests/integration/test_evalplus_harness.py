@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 from test_evalplus_data import FILES, evalplus_env, last_printed, needs_data, write_case
 
-from coderm_evalplus.harness.evalplus import evaluate_with_selection, result_path_for, run_evalplus
+from coderm_evalplus.harness.evalplus.grader import result_path_for, run_evalplus
+from coderm_evalplus.harness.evalplus.harness import evaluate_with_selection
 from coderm_evalplus.pipeline import RunConfig
 
 pytestmark = [needs_data, pytest.mark.slow]
@@ -81,7 +82,7 @@ def test_stale_result_file_is_not_reused(tmp_path: Path, cache_home: Path) -> No
     lines = case.samples.read_text().splitlines()
     one.write_text("\n".join(x for x in lines if '"HumanEval/13"' in x) + "\n")
     trimmed = tmp_path / "one-task.jsonl"
-    from coderm_evalplus.datasets import trim_dataset_file
+    from coderm_evalplus.inputs.problem_sets import trim_dataset_file
 
     trim_dataset_file(FILES["humaneval"], ["HumanEval/13"], trimmed)
     stale = {"date": "x", "hash": "x", "eval": {"HumanEval/13": [

@@ -34,7 +34,7 @@ def evaluate(tmp_path: Path) -> list[str]:
     pytest.importorskip("evalplus")
     pth_dir = tmp_path / "site"
     pth_dir.mkdir()
-    shutil.copy(REPO / "hooks" / "coderm_evalplus_hook.pth", pth_dir)
+    shutil.copy(REPO / "coderm_evalplus" / "harness" / "evalplus" / "coderm_evalplus_hook.pth", pth_dir)
     launcher = tmp_path / "bin" / "evalplus.evaluate"
     launcher.parent.mkdir()
     launcher.write_text(LAUNCHER.format(pth_dir=str(pth_dir)))

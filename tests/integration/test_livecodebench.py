@@ -17,10 +17,14 @@ import pytest
 
 from coderm_evalplus.execute.base import Limits
 from coderm_evalplus.execute.runner import execute_problems
-from coderm_evalplus.harness import livecodebench as lcb
+from coderm_evalplus.harness.livecodebench import cli as lcb_cli
+from coderm_evalplus.harness.livecodebench import data as lcb_data
+from coderm_evalplus.harness.livecodebench import grader as lcb_grader
+from coderm_evalplus.harness.livecodebench import harness as lcb_harness
+from coderm_evalplus.harness.livecodebench import programs as lcb_programs
+from coderm_evalplus.inputs.recorded_tests import read_recorded_tests
 from coderm_evalplus.model import UnitTest
 from coderm_evalplus.pipeline import RunConfig
-from coderm_evalplus.samples import read_recorded_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "lcb"
@@ -29,8 +33,8 @@ PROBLEMS, SAMPLES, TESTS = (FIXTURES / n for n in ("problems.jsonl", "samples.js
 EXPECTED = json.loads((FIXTURES / "labels.json").read_text())
 
 needs_grader = pytest.mark.skipif(
-    lcb.load_grader() is None,
-    reason=f"LiveCodeBench grader not importable (install: {lcb.GRADER_INSTALL})")
+    lcb_grader.load_grader() is None,
+    reason=f"LiveCodeBench grader not importable (install: {lcb_grader.GRADER_INSTALL})")
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +48,8 @@ def _config(cache: Path, **kw) -> RunConfig:
 
 
 def _inputs():
-    problems = lcb.load_lcb_problems(PROBLEMS)
-    samples = lcb.read_custom_output(SAMPLES, problems)
+    problems = lcb_data.load_lcb_problems(PROBLEMS)
+    samples = lcb_data.read_custom_output(SAMPLES, problems)
     tests = read_recorded_tests(TESTS, {q: problems[q].to_problem() for q in samples})
     return problems, samples, tests
 
@@ -54,7 +58,7 @@ def test_execution_agrees_with_lcb_labels_on_lcb_tests(cache):
     """Our execution of the benchmark's own test cases gives LCB's verdicts (labels.json,
     which test_real_grader_labels_every_sample checks against the real grader)."""
     problems, samples, _ = _inputs()
-    built = lcb.build_problems(problems, samples)
+    built = lcb_programs.build_problems(problems, samples)
     for p in built:
         lp = problems[p.task_id]
         tests = []
@@ -75,7 +79,7 @@ def test_execution_agrees_with_lcb_labels_on_lcb_tests(cache):
 
 def test_selection_picks_right_codes_without_grader(cache):
     problems, samples, tests = _inputs()
-    run = lcb.run_livecodebench(problems, samples, _config(cache), completions=tests,
+    run = lcb_harness.run_livecodebench(problems, samples, _config(cache), completions=tests,
                                 out_dir=None, grade=False)
     assert not run.grader_available and run.vanilla is None
     for qid, code in run.picks.items():
@@ -92,7 +96,7 @@ def test_selection_picks_right_codes_without_grader(cache):
 @needs_grader
 def test_real_grader_labels_every_sample_and_grades_picks(cache, tmp_path, capsys):
     problems, samples, tests = _inputs()
-    run = lcb.run_livecodebench(problems, samples, _config(cache), completions=tests,
+    run = lcb_harness.run_livecodebench(problems, samples, _config(cache), completions=tests,
                                 out_dir=tmp_path / "out", timeout=3, processes=2)
     assert run.vanilla is not None and run.picks_grade is not None
     assert run.vanilla.graded == EXPECTED
@@ -104,7 +108,7 @@ def test_real_grader_labels_every_sample_and_grades_picks(cache, tmp_path, capsy
     assert run.result.report["summary"]["selected"] == 1.0
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["livecodebench"]["picks_pass@1"] == 1.0
-    lcb.print_lcb_summary(run)
+    lcb_cli.print_lcb_summary(run)
     assert "pass@1 of coderm picks 100.00, vanilla pass@1 of all samples 35.00" in \
         capsys.readouterr().out
 
@@ -172,11 +176,11 @@ def test_generator_path_builds_prompts_from_sampled_code(cache):
     from coderm_evalplus.generate.base import build_requests
 
     problems, samples, _ = _inputs()
-    built = lcb.build_problems(problems, samples)
+    built = lcb_programs.build_problems(problems, samples)
     requests = {r.task_id: r for r in build_requests(built, 3)}
     text = requests["abc-sum-multiples"].messages[0]["content"]
     assert "def solve(input_str: str) -> str:" in text and "_CR_PROGRAM" not in text
-    run = lcb.run_livecodebench(problems, samples,
+    run = lcb_harness.run_livecodebench(problems, samples,
                                 _config(cache, generator=f"replay:{TESTS}", num_tests=5),
                                 completions=None, out_dir=None, grade=False)
     for qid, code in run.picks.items():
@@ -201,18 +205,18 @@ STDIN_IDIOMS = {
 @needs_grader
 def test_stdin_idioms_match_the_real_grader():
     """Our stdin execution says what LiveCodeBench's grader says, idiom by idiom."""
-    problems = lcb.load_lcb_problems(PROBLEMS)
+    problems = lcb_data.load_lcb_problems(PROBLEMS)
     row = problems["abc-sum-multiples"]
-    probe = lcb.LCBProblem("sum2", "", "", "atcoder", "2024-01-01", "", "easy",
+    probe = lcb_data.LCBProblem("sum2", "", "", "atcoder", "2024-01-01", "", "easy",
                            [{"input": "2 3\n", "output": "5\n", "testtype": "stdin"}], [],
                            {}, row.row)
-    grades = lcb.grade_code_lists({"sum2": probe}, {"sum2": list(STDIN_IDIOMS.values())},
+    grades = lcb_grader.grade_code_lists({"sum2": probe}, {"sum2": list(STDIN_IDIOMS.values())},
                                   timeout=3, processes=2)
     ours = []
     for code in STDIN_IDIOMS.values():
         ns = {"__name__": "solution"}
         try:
-            exec(lcb.stdin_execution_program(code), ns)
+            exec(lcb_programs.stdin_execution_program(code), ns)
             ours.append(ns["solve"]("2 3\n") == "5")
         except Exception:
             ours.append(False)

@@ -75,9 +75,10 @@ def verdict_kinds_problem(copies: int = 1) -> Problem:
 def codet_problems(n_tasks: int = 3, n_candidates: int = 12, n_tests: int = 12
                    ) -> list[Problem]:
     """A small real slice: CodeGen-16B samples and CodeT's generated asserts."""
-    from coderm_evalplus.datasets import load_evalplus_problems
     from coderm_evalplus.extract import extract_all
-    from coderm_evalplus.samples import read_recorded_tests, read_samples
+    from coderm_evalplus.inputs.problem_sets import load_evalplus_problems
+    from coderm_evalplus.inputs.recorded_tests import read_recorded_tests
+    from coderm_evalplus.inputs.samples import read_samples
 
     root = DATA / "codet_humaneval_dev"
     if not root.is_dir():

@@ -38,8 +38,8 @@ def _gguf() -> Path:
 
 def _demo_problems(k: int):
     from coderm_evalplus.demo import problems_path, samples_path
+    from coderm_evalplus.inputs.samples import read_samples
     from coderm_evalplus.model import Problem
-    from coderm_evalplus.samples import read_samples
 
     rows = [json.loads(line) for line in problems_path().read_text().splitlines() if line]
     problems = {r["task_id"]: Problem(r["task_id"], prompt=r["prompt"],

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from coderm_evalplus.datasets import (
+from coderm_evalplus.errors import InputError, UsageError
+from coderm_evalplus.inputs.problem_sets import (
     dataset_name,
     load_evalplus_problems,
     read_problem_rows,
     trim_dataset_file,
 )
-from coderm_evalplus.errors import InputError, UsageError
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "evalplus"
 HUMANEVAL = DATA / "HumanEvalPlus-v0.1.10.jsonl"
@@ -98,8 +98,8 @@ def test_real_mbpp_plus_file():
 
 
 def test_codet_dev_problems_every_distinct_valid_assert(shared_data):
-    from coderm_evalplus.datasets import codet_dev_problems
     from coderm_evalplus.execute.runner import test_key
+    from coderm_evalplus.inputs.codet_dev import codet_dev_problems
 
     problems = codet_dev_problems(shared_data / "codet_humaneval_dev",
                                   shared_data / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl",

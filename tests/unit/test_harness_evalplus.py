@@ -4,6 +4,7 @@ evalplus run here: see tests/integration/test_evalplus_*.py)."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,20 +12,21 @@ from pathlib import Path
 import pytest
 
 from coderm_evalplus.errors import InputError
-from coderm_evalplus.harness import evalplus_hook as hook
-from coderm_evalplus.harness.evalplus import (
-    dataset_overrides,
-    default_out_dir,
-    default_picks_path,
-    format_comparison,
+from coderm_evalplus.harness.evalplus import argv as flag_argv
+from coderm_evalplus.harness.evalplus import pth, selector_flag
+from coderm_evalplus.harness.evalplus.data import dataset_overrides
+from coderm_evalplus.harness.evalplus.grader import (
     grader_env,
     parse_printed_scores,
     result_path_for,
     scores_from_results,
 )
+from coderm_evalplus.harness.evalplus.harness import format_comparison
+from coderm_evalplus.outdir import default_out_dir, default_picks_path
 from coderm_evalplus.plugins import harnesses
 
 REPO = Path(__file__).resolve().parents[2]
+PTH_LINE = pth.pth_text()  # the shipped .pth line (package data)
 
 EVALPLUS_STDOUT = (
     "Load from ground-truth from /x.pkl\nReading samples...\n"
@@ -109,11 +111,11 @@ def test_format_comparison_line() -> None:
     ([], [], False),
 ])
 def test_is_evalplus_evaluate(argv: list[str], orig: list[str], expected: bool) -> None:
-    assert hook.is_evalplus_evaluate(argv, orig) is expected
+    assert pth.is_evalplus_evaluate(argv, orig) is expected
 
 
 def test_split_args_keeps_evalplus_flags_in_order() -> None:
-    ours, rest = hook.split_args(
+    ours, rest = flag_argv.split_args(
         ["--dataset", "humaneval", "--selector", "codet", "--samples", "s.jsonl",
          "--tests", "t.jsonl", "--num-tests", "7", "--parallel", "3", "--sandbox=docker",
          "--i_just_wanna_run", "--base-only"])
@@ -121,39 +123,41 @@ def test_split_args_keeps_evalplus_flags_in_order() -> None:
         ("codet", "t.jsonl", 7, "docker")
     assert rest == ["--dataset", "humaneval", "--samples", "s.jsonl", "--parallel", "3",
                     "--i_just_wanna_run", "--base-only"]
-    assert hook.grader_args(rest) == ["--parallel", "3", "--base-only"]
-    assert hook.has_flag(rest, "base_only")
+    assert flag_argv.grader_args(rest) == ["--parallel", "3", "--base-only"]
+    assert flag_argv.has_flag(rest, "base_only")
 
 
 def test_fire_style_flags_and_positionals() -> None:
-    assert hook.get_flag(["--dataset=mbpp", "--samples", "a.jsonl"], "dataset") == "mbpp"
-    assert hook.get_flag(["mbpp", "a.jsonl", "--parallel", "2"], "samples", 1) == "a.jsonl"
-    assert hook.get_flag(["--parallel", "2", "mbpp", "a.jsonl"], "dataset", 0) == "mbpp"
-    assert hook.replace_samples(["--dataset", "mbpp", "--samples", "a.jsonl"], "p.jsonl") == \
+    assert flag_argv.get_flag(["--dataset=mbpp", "--samples", "a.jsonl"], "dataset") == "mbpp"
+    assert flag_argv.get_flag(["mbpp", "a.jsonl", "--parallel", "2"], "samples", 1) == "a.jsonl"
+    assert flag_argv.get_flag(["--parallel", "2", "mbpp", "a.jsonl"], "dataset", 0) == "mbpp"
+    assert flag_argv.replace_samples(["--dataset", "mbpp", "--samples", "a.jsonl"], "p.jsonl") == \
         ["--dataset", "mbpp", "--samples", "p.jsonl"]
-    assert hook.replace_samples(["--samples=a.jsonl"], "p.jsonl") == ["--samples=p.jsonl"]
-    assert hook.replace_samples(["mbpp", "a.jsonl"], "p.jsonl") == ["mbpp", "p.jsonl"]
+    assert flag_argv.replace_samples(["--samples=a.jsonl"], "p.jsonl") == ["--samples=p.jsonl"]
+    assert flag_argv.replace_samples(["mbpp", "a.jsonl"], "p.jsonl") == ["mbpp", "p.jsonl"]
 
 
 def test_without_selector_the_wrapper_hands_everything_to_fire() -> None:
     seen: list[list[str]] = []
-    hook.run_with_selector(lambda: None, ["--dataset", "humaneval", "--samples", "s.jsonl"],
+    selector_flag.run_with_selector(lambda: None, ["--dataset", "humaneval", "--samples", "s.jsonl"],
                            seen.append)
     assert seen == [["--dataset", "humaneval", "--samples", "s.jsonl"]]
 
 
-def test_pth_line_is_the_shipped_file() -> None:
-    assert hook.PTH_LINE == (REPO / "hooks" / "coderm_evalplus_hook.pth").read_text()
-    assert hook.PTH_LINE.count("\n") == 1 and hook.PTH_LINE.startswith("import ")
+def test_pth_line_is_one_import_line_naming_the_start_up_module() -> None:
+    assert PTH_LINE.count("\n") == 1 and PTH_LINE.startswith("import ")
+    assert f"import {pth.__name__} as _h" in PTH_LINE
 
 
 def _run_pth(argv: list[str], extra_path: list[str]) -> subprocess.CompletedProcess[str]:
-    """Execute the .pth line the way site.py does, in a python without site-packages."""
+    """Execute the .pth line the way site.py does, in a python without site-packages
+    (nor PYTHONPATH: the package is found only where ``extra_path`` puts it)."""
     code = (f"import sys; sys.path[:0] = {extra_path!r}; sys.argv = {argv!r}\n"
-            f"exec({hook.PTH_LINE!r})\n"
+            f"exec({PTH_LINE!r})\n"
             "print(sorted(m for m in sys.modules if m.startswith('coderm')))")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     return subprocess.run([sys.executable, "-S", "-c", code], capture_output=True,
-                          text=True, timeout=60, cwd="/")
+                          text=True, timeout=60, cwd="/", env=env)
 
 
 def test_pth_never_breaks_startup_when_the_package_is_missing() -> None:
@@ -169,7 +173,7 @@ def test_pth_imports_nothing_without_selector() -> None:
 
 
 def test_hook_install_uninstall_status(tmp_path: Path) -> None:
-    assert hook.installed_pth(tmp_path) is None
-    path = hook.install_pth(tmp_path)
-    assert path.read_text() == hook.PTH_LINE and hook.installed_pth(tmp_path) == path
-    assert hook.uninstall_pth(tmp_path) == path and not path.exists()
+    assert pth.installed_pth(tmp_path) is None
+    path = pth.install_pth(tmp_path)
+    assert path.read_text() == PTH_LINE and pth.installed_pth(tmp_path) == path
+    assert pth.uninstall_pth(tmp_path) == path and not path.exists()

@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from coderm_evalplus.errors import InputError, UsageError
-from coderm_evalplus.harness import livecodebench as lcb
+from coderm_evalplus.harness.livecodebench import data as lcb_data
+from coderm_evalplus.harness.livecodebench import grader as lcb_grader
+from coderm_evalplus.harness.livecodebench import programs as lcb_programs
 from coderm_evalplus.model import Candidate
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "lcb"
@@ -34,7 +36,7 @@ def _run(program: str, call: str, stdin_fd_closed: bool = True):
 # ------------------------------------------------------------------ problems
 
 def test_fixture_rows_decode_both_private_encodings():
-    problems = lcb.load_lcb_problems(PROBLEMS)
+    problems = lcb_data.load_lcb_problems(PROBLEMS)
     assert sorted(problems) == ["abc-sum-multiples", "cf-abs-diff", "lc-count-pairs",
                                 "lc-min-ops-3"]
     rows = {r["question_id"]: r for r in _rows()}
@@ -50,7 +52,7 @@ def test_fixture_rows_decode_both_private_encodings():
 
 
 def test_evaluation_sample_is_lcb_shape():
-    p = lcb.load_lcb_problems(PROBLEMS)["lc-count-pairs"]
+    p = lcb_data.load_lcb_problems(PROBLEMS)["lc-count-pairs"]
     io = json.loads(p.evaluation_sample()["input_output"])
     assert io["fn_name"] == "countPairs"
     assert len(io["inputs"]) == len(io["outputs"]) == 5  # public + private
@@ -58,7 +60,7 @@ def test_evaluation_sample_is_lcb_shape():
 
 
 def test_to_problem_kinds_and_meta():
-    problems = lcb.load_lcb_problems(PROBLEMS)
+    problems = lcb_data.load_lcb_problems(PROBLEMS)
     call = problems["lc-count-pairs"].to_problem()
     assert (call.kind, call.entry_point) == ("function", "countPairs")
     std = problems["cf-abs-diff"].to_problem()
@@ -74,18 +76,18 @@ def test_json_array_and_parquet_load_like_jsonl(tmp_path):
     import pyarrow.parquet as pq
 
     pq.write_table(pa.Table.from_pylist(rows), tmp_path / "rows.parquet")
-    base = lcb.load_lcb_problems(PROBLEMS)
+    base = lcb_data.load_lcb_problems(PROBLEMS)
     for path in (arr, tmp_path / "rows.parquet"):
-        other = lcb.load_lcb_problems(path)
+        other = lcb_data.load_lcb_problems(path)
         assert {q: (p.private_tests, p.fn_name) for q, p in other.items()} == \
             {q: (p.private_tests, p.fn_name) for q, p in base.items()}
 
 
 def test_date_window_filters():
-    got = lcb.load_lcb_problems(PROBLEMS, start_date="2024-03-01", end_date="2024-05-31")
+    got = lcb_data.load_lcb_problems(PROBLEMS, start_date="2024-03-01", end_date="2024-05-31")
     assert sorted(got) == ["abc-sum-multiples", "cf-abs-diff"]
     with pytest.raises(InputError, match="no problems"):
-        lcb.load_lcb_problems(PROBLEMS, start_date="2030-01-01")
+        lcb_data.load_lcb_problems(PROBLEMS, start_date="2030-01-01")
 
 
 def test_bad_rows_name_file_line_task_field(tmp_path):
@@ -94,7 +96,7 @@ def test_bad_rows_name_file_line_task_field(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.raises(InputError) as err:
-        lcb.load_lcb_problems(path)
+        lcb_data.load_lcb_problems(path)
     assert str(err.value) == (f"{path}:2: task lc-min-ops-3: field 'public_test_cases': "
                               "missing field")
     rows = _rows()
@@ -102,10 +104,10 @@ def test_bad_rows_name_file_line_task_field(tmp_path):
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     with pytest.raises(InputError, match=r":3: task abc-sum-multiples: field "
                        r"'private_test_cases': neither JSON"):
-        lcb.load_lcb_problems(path)
+        lcb_data.load_lcb_problems(path)
     path.write_text('{"question_id": 1,\n')
     with pytest.raises(InputError, match=r"bad.jsonl:1: invalid JSON"):
-        lcb.load_lcb_problems(path)
+        lcb_data.load_lcb_problems(path)
 
 
 def test_compressed_tests_refuse_pickled_objects():
@@ -115,37 +117,37 @@ def test_compressed_tests_refuse_pickled_objects():
 
     payload = base64.b64encode(zlib.compress(pickle.dumps(Evil()))).decode()
     with pytest.raises(InputError, match="neither JSON"):
-        lcb.decode_test_cases(payload, "f.jsonl", "q1", "private_test_cases")
+        lcb_data.decode_test_cases(payload, "f.jsonl", "q1", "private_test_cases")
 
 
 def test_hub_release_files():
-    assert lcb.hub_files("release_v1") == ["test.jsonl"]
-    assert lcb.hub_files("release_v3") == ["test.jsonl", "test2.jsonl", "test3.jsonl"]
-    assert lcb.hub_files("v2") == ["test2.jsonl"]
-    assert lcb.hub_files("v4_v5") == ["test4.jsonl", "test5.jsonl"]
-    assert len(lcb.hub_files("release_latest")) == 6
+    assert lcb_data.hub_files("release_v1") == ["test.jsonl"]
+    assert lcb_data.hub_files("release_v3") == ["test.jsonl", "test2.jsonl", "test3.jsonl"]
+    assert lcb_data.hub_files("v2") == ["test2.jsonl"]
+    assert lcb_data.hub_files("v4_v5") == ["test4.jsonl", "test5.jsonl"]
+    assert len(lcb_data.hub_files("release_latest")) == 6
     with pytest.raises(UsageError):
-        lcb.hub_files("release_v9")
+        lcb_data.hub_files("release_v9")
 
 
 # ------------------------------------------------------------------ samples
 
 def test_custom_output_shapes_and_errors(tmp_path):
-    problems = lcb.load_lcb_problems(PROBLEMS)
-    samples = lcb.read_custom_output(SAMPLES, problems)
+    problems = lcb_data.load_lcb_problems(PROBLEMS)
+    samples = lcb_data.read_custom_output(SAMPLES, problems)
     assert {len(v) for v in samples.values()} == {5}
     lists = tmp_path / "lists.json"
     lists.write_text(json.dumps([samples[q] for q in sorted(samples)]))
-    assert lcb.read_custom_output(lists, problems) == samples
+    assert lcb_data.read_custom_output(lists, problems) == samples
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps([{"question_id": "nope", "code_list": ["x"]}]))
     with pytest.raises(InputError, match="task nope: field 'question_id': question not"):
-        lcb.read_custom_output(bad, problems)
+        lcb_data.read_custom_output(bad, problems)
     bad.write_text(json.dumps([{"question_id": "lc-min-ops-3", "code_list": [1]}]))
     with pytest.raises(InputError, match="field 'code_list'"):
-        lcb.read_custom_output(bad, problems)
+        lcb_data.read_custom_output(bad, problems)
     out = tmp_path / "picks.json"
-    lcb.write_custom_output(out, {"b": ["2"], "a": ["1"]})
+    lcb_data.write_custom_output(out, {"b": ["2"], "a": ["1"]})
     assert json.loads(out.read_text()) == [{"question_id": "a", "code_list": ["1"]},
                                            {"question_id": "b", "code_list": ["2"]}]
 
@@ -156,25 +158,25 @@ ABS = "t = int(input())\nfor _ in range(t):\n    a, b = map(int, input().split()
 
 
 def test_stdin_program_runs_and_restores_streams():
-    prog = lcb.stdin_execution_program(ABS)
+    prog = lcb_programs.stdin_execution_program(ABS)
     before = (sys.stdin, sys.stdout, sys.getrecursionlimit())
     out = _run(prog, 'solve("2\\n1 5\\n7 3\\n")')
     assert str(out) == "4\n4\n"
     assert (sys.stdin, sys.stdout, sys.getrecursionlimit()) == before
-    crash = lcb.stdin_execution_program("x = int(input())\nprint(1 // (x - x))\n")
+    crash = lcb_programs.stdin_execution_program("x = int(input())\nprint(1 // (x - x))\n")
     with pytest.raises(ZeroDivisionError):
         _run(crash, 'solve("3")')
     assert (sys.stdin, sys.stdout, sys.getrecursionlimit()) == before
 
 
 def test_stdin_output_compares_like_lcb():
-    out = _run(lcb.stdin_execution_program("print('6 ')\nprint(' 1.50')\n"), "solve('')")
+    out = _run(lcb_programs.stdin_execution_program("print('6 ')\nprint(' 1.50')\n"), "solve('')")
     assert out == "6\n1.5"  # stripped lines, decimals
     assert "6\n1.50\n" == out  # reflected: the subclass's __eq__ wins
     assert out != "6 1.5"
     assert not (out == "6\n1.6")
     assert out.strip() == "6 \n 1.50"  # plain str methods are untouched
-    assert _run(lcb.stdin_execution_program("print(*[4, 4])"), "solve('')") != "4\n4"
+    assert _run(lcb_programs.stdin_execution_program("print(*[4, 4])"), "solve('')") != "4\n4"
 
 
 @pytest.mark.parametrize("code,expect", [
@@ -185,7 +187,7 @@ def test_stdin_output_compares_like_lcb():
     ("print(input())\nexit()\nprint('after')", "a b"),
 ])
 def test_stdin_idioms_work(code, expect):
-    assert _run(lcb.stdin_execution_program(code), "solve('a b\\n')") == expect
+    assert _run(lcb_programs.stdin_execution_program(code), "solve('a b\\n')") == expect
 
 
 @pytest.mark.parametrize("code,error", [
@@ -194,32 +196,32 @@ def test_stdin_idioms_work(code, expect):
 ])
 def test_stdin_quirks_of_lcbs_grader_are_reproduced(code, error):
     with pytest.raises(error):
-        _run(lcb.stdin_execution_program(code), "solve('x')")
+        _run(lcb_programs.stdin_execution_program(code), "solve('x')")
 
 
 def test_stdin_syntax_error_fails_at_load():
     with pytest.raises(SyntaxError):
-        _run(lcb.stdin_execution_program("print(("), "solve('')")
+        _run(lcb_programs.stdin_execution_program("print(("), "solve('')")
 
 
 def test_call_based_alias_header_and_tuples():
     code = ("class Solution:\n    def pair(self, nums: List[int]) -> List[int]:\n"
             "        return (min(nums), max(nums))\n")
-    prog = lcb.call_based_execution_program(code, "pair")
+    prog = lcb_programs.call_based_execution_program(code, "pair")
     assert _run(prog, "pair([3, 1, 2])") == [1, 3]  # tuple -> list, as LCB
     assert _run(prog, "Solution().pair([3, 1, 2])") == (1, 3)
     own = "def pair(nums):\n    return 7\n"
-    assert _run(lcb.call_based_execution_program(own, "pair"), "pair([1])") == 7
-    assert "def pair(*args" not in lcb.call_based_execution_program("x = (", "pair")
+    assert _run(lcb_programs.call_based_execution_program(own, "pair"), "pair([1])") == 7
+    assert "def pair(*args" not in lcb_programs.call_based_execution_program("x = (", "pair")
 
 
 def test_build_problems_keeps_sampled_code():
-    problems = lcb.load_lcb_problems(PROBLEMS)
-    samples = lcb.read_custom_output(SAMPLES, problems)
-    built = {p.task_id: p for p in lcb.build_problems(problems, samples)}
+    problems = lcb_data.load_lcb_problems(PROBLEMS)
+    samples = lcb_data.read_custom_output(SAMPLES, problems)
+    built = {p.task_id: p for p in lcb_programs.build_problems(problems, samples)}
     c = built["cf-abs-diff"].candidates[0]
     assert c.meta["code"] == samples["cf-abs-diff"][0]
-    assert "def solve(" in c.source and lcb.original_code(c) == samples["cf-abs-diff"][0]
+    assert "def solve(" in c.source and lcb_programs.original_code(c) == samples["cf-abs-diff"][0]
 
 
 # ------------------------------------------------------------------ prompt
@@ -227,9 +229,9 @@ def test_build_problems_keeps_sampled_code():
 def test_prompt_shows_sampled_code_in_function_format():
     from coderm_evalplus.plugins import load_plugins
 
-    problems = lcb.load_lcb_problems(PROBLEMS)
-    samples = lcb.read_custom_output(SAMPLES, problems)
-    built = {p.task_id: p for p in lcb.build_problems(problems, samples)}
+    problems = lcb_data.load_lcb_problems(PROBLEMS)
+    samples = lcb_data.read_custom_output(SAMPLES, problems)
+    built = {p.task_id: p for p in lcb_programs.build_problems(problems, samples)}
     hook = load_plugins().hook.build_test_prompt
     call = built["lc-min-ops-3"]
     msg = hook(problem=call, candidate=call.candidates[3])[0]["content"]
@@ -248,7 +250,7 @@ def test_prompt_shows_sampled_code_in_function_format():
 # ------------------------------------------------------------------ grading glue
 
 def test_fake_grader_gets_equal_widths_and_two_problems():
-    problems = lcb.load_lcb_problems(PROBLEMS)
+    problems = lcb_data.load_lcb_problems(PROBLEMS)
     seen = {}
 
     def fake_grader(samples, generations, k_list, num_process_evaluate, timeout):
@@ -259,12 +261,12 @@ def test_fake_grader_gets_equal_widths_and_two_problems():
         meta = [["{}"] * len(g) for g in generations]
         return [{"pass@1": 0.123, "detail": {}}, results, meta]
 
-    got = lcb.grade_code_lists(problems, {"lc-count-pairs": ["ok", "no", "ok"],
+    got = lcb_grader.grade_code_lists(problems, {"lc-count-pairs": ["ok", "no", "ok"],
                                           "cf-abs-diff": ["no"]}, grader=fake_grader)
     assert seen == {"widths": {3}, "n": 2}
     assert got.graded == {"cf-abs-diff": [False], "lc-count-pairs": [True, False, True]}
     assert got.pass_at_1 == pytest.approx((0 + 2 / 3) / 2)  # padding never counts
-    one = lcb.grade_code_lists(problems, {"lc-count-pairs": ["ok"]}, grader=fake_grader)
+    one = lcb_grader.grade_code_lists(problems, {"lc-count-pairs": ["ok"]}, grader=fake_grader)
     assert seen["n"] == 2 and one.graded == {"lc-count-pairs": [True]}
     assert one.pass_at_1 == 1.0
 

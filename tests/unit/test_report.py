@@ -239,7 +239,7 @@ def test_score_plot_uses_tests_passed_for_picks_and_candidates_alike() -> None:
 
 
 def test_report_rows_carry_every_candidates_tests_passed() -> None:
-    from coderm_evalplus.commands import load_demo
+    from coderm_evalplus.inputs.problems import load_demo
     from coderm_evalplus.pipeline import RunConfig, run
 
     problems, completions, formats = load_demo()

@@ -8,21 +8,20 @@ from pathlib import Path
 import pytest
 
 from coderm_evalplus.errors import InputError
-from coderm_evalplus.model import Candidate, Problem
-from coderm_evalplus.samples import (
-    RecordedTask,
-    attach_labels,
+from coderm_evalplus.inputs.codet import (
     codet_function_names,
-    load_labels,
     match_codet_prompt,
+    truncate_codet_sample,
+)
+from coderm_evalplus.inputs.labels import attach_labels, load_labels, write_labels
+from coderm_evalplus.inputs.recorded_tests import (
+    RecordedTask,
     read_recorded_test_rows,
     read_recorded_tests,
-    read_samples,
-    truncate_codet_sample,
-    write_labels,
     write_recorded_tests,
-    write_samples,
 )
+from coderm_evalplus.inputs.samples import read_samples, write_samples
+from coderm_evalplus.model import Candidate, Problem
 
 PROBLEMS = {
     "T/0": Problem("T/0", prompt="def add(a, b):\n    \"\"\"Add two numbers.\"\"\"\n",

@@ -1,4 +1,4 @@
-"""Benchmark problems without the network.
+"""Benchmark problems (HumanEval+ / MBPP+ or a problems JSONL), without the network.
 
 EvalPlus ships HumanEval+ / MBPP+ as JSON lines (``task_id``, ``prompt``,
 ``entry_point``, ``canonical_solution``, ``base_input``, ``plus_input``, ``atol``, and
@@ -17,14 +17,15 @@ are enough here.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError, RunError, UsageError
-from .model import Problem
-from .samples import iter_jsonl
+from ..errors import InputError, RunError, UsageError
+from ..model import Problem
+from .jsonl import iter_jsonl
 
 #: dataset name -> (evalplus override variable, evalplus loader function name)
 DATASETS: dict[str, tuple[str, str]] = {
@@ -106,8 +107,6 @@ def trim_dataset_file(src: str | os.PathLike[str], task_ids: Iterable[str],
     """Write the lines of ``src`` whose task is in ``task_ids`` to ``dst``, bytes
     unchanged and in ``src`` order, so evalplus grades a subset run (its samples must
     cover every task of the dataset file).  Unknown ids are an error."""
-    import json
-
     s, d = Path(src), Path(dst)
     wanted = set(task_ids)
     if not wanted:
@@ -141,31 +140,14 @@ def trim_dataset_file(src: str | os.PathLike[str], task_ids: Iterable[str],
     return d
 
 
-def codet_dev_problems(codet_dir: str | os.PathLike[str],
-                       humaneval_path: str | os.PathLike[str],
-                       n_tasks: int | None = None) -> list[Problem]:
-    """CodeT's CodeGen-16B HumanEval dev slice as problems without labels: the recorded
-    samples as candidates, every distinct valid assert of the recorded test completions as
-    tests (DESIGN.md section 6, second row).  The benchmarks' shared real set."""
-    from dataclasses import replace
-
-    from .execute.runner import test_key
-    from .extract import extract_all
-    from .model import UnitTest
-    from .samples import read_recorded_tests, read_samples
-
-    root = Path(codet_dir)
-    bench = load_evalplus_problems("humaneval", humaneval_path)
-    ids = root / "task_ids.json"
-    samples = read_samples(root / "codegen16B_code_solution.jsonl", bench, "codet", ids)
-    tests = read_recorded_tests(root / "codegen16B_test_case.jsonl", bench, "codet", ids)
-    problems = []
-    for tid in list(samples)[:n_tasks]:
-        prob = replace(bench[tid], candidates=samples[tid], tests=[], rejections=[])
-        found, _ = extract_all(prob, tests.get(tid, []), fmt="assert")
-        distinct: dict[str, UnitTest] = {}
-        for t in found:
-            distinct.setdefault(test_key(t), t)
-        prob.tests = [replace(t, index=j) for j, t in enumerate(distinct.values())]
-        problems.append(prob)
-    return problems
+def load_problem_set(spec: str | None) -> dict[str, Problem] | None:
+    """``humaneval`` / ``mbpp`` (evalplus datasets), a problems JSONL path, or None."""
+    if spec is None:
+        return None
+    if spec.lower() in ("humaneval", "mbpp", "humaneval+", "mbpp+"):
+        return load_evalplus_problems(spec.lower().rstrip("+"))
+    path = Path(spec)
+    if not path.exists():
+        raise UsageError(f"--problems {spec!r}: not a dataset name (humaneval, mbpp) "
+                         "nor an existing file")
+    return {tid: problem_from_row(row) for tid, row in read_problem_rows(path).items()}

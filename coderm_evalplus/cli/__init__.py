@@ -1,7 +1,8 @@
-"""``coderm-evalplus``: the command line.
+"""``coderm-evalplus``: the command line (``main``, the parser).
 
 Sub-commands are contributed through the ``register_commands`` hook, by built-in modules
-and plugins alike.  Errors derived from :class:`CodermError` print as one line on stderr
+(:mod:`.commands`, :mod:`.report`, :mod:`.regress`, each harness's ``cli`` module) and
+plugins alike.  Library modules never import this package: the CLI sits on top.  Errors derived from :class:`CodermError` print as one line on stderr
 (exit 2 for bad input, 1 for a failed run); no traceback for a user mistake.
 """
 
@@ -11,8 +12,8 @@ import argparse
 import sys
 from typing import NoReturn
 
-from .errors import CodermError
-from .plugins import load_plugins
+from ..errors import CodermError
+from ..plugins import load_plugins
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -63,6 +64,3 @@ def main(argv: list[str] | None = None) -> int:
         print("coderm-evalplus: interrupted", file=sys.stderr)
         return 130
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

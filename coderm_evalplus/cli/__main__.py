@@ -1,0 +1,7 @@
+"""``python -m coderm_evalplus.cli``: the same as the ``coderm-evalplus`` script."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
