@@ -36,7 +36,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "coderm_evalplus.harness.livecodebench",
     "coderm_evalplus.commands",
     "coderm_evalplus.report",
-    "coderm_evalplus.sandbox_tools",
+    "coderm_evalplus.docker_image",
     "coderm_evalplus.regression",
 )
 

@@ -8,7 +8,7 @@ slot is one ``docker run -i`` whose stdin/stdout carry the worker's JSON-lines p
 exactly as a local worker's pipes do, so the pool, the retry of unfinished pairs when a
 worker dies, and the verdict semantics are shared with :mod:`.local`.
 
-Inside the container (see sandbox/Dockerfile and :meth:`DockerExecutor.docker_argv`):
+Inside the container (see coderm_evalplus/execute/Dockerfile and :meth:`DockerExecutor.docker_argv`):
 
 * ``--network none --read-only --tmpfs /work --memory --pids-limit --cpus``,
   ``--security-opt no-new-privileges``, ``--init`` (tini reaps orphans as PID 1);
