@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, UsageError
 from ..samples import read_recorded_test_rows, write_recorded_tests
 from .base import GenerationRequest
 
@@ -63,8 +63,6 @@ class ReplayGenerator:
     def __init__(self, target: str | None, *, strict: bool = False, model: str | None = None,
                  **_ignored: Any) -> None:
         if not target:
-            from ..errors import UsageError
-
             raise UsageError("replay generator needs a file: --generator replay:PATH")
         self.path = Path(target)
         #: Full rows (model, prompts, test ``format`` such as "assert" for CodeT files).

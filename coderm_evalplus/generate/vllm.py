@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import UsageError
+from ..errors import RunError, UsageError
 from .base import CachedGenerator, OnSample, PromptJob
 
 DEFAULT_MODEL = "KAKA22/CodeRM-8B"
@@ -92,8 +92,6 @@ class VLLMGenerator(CachedGenerator):
                        for c in conversations]
             outputs = llm.generate(prompts, params, use_tqdm=False)
         if len(outputs) != len(jobs):
-            from ..errors import RunError
-
             raise RunError(f"vllm: {len(outputs)} outputs for {len(jobs)} prompts")
         for job, out in zip(jobs, outputs, strict=True):
             for index, comp in zip(job.indices, out.outputs, strict=False):
