@@ -35,6 +35,7 @@ from typing import Any
 
 from .hookspecs import hookimpl
 from .model import Problem, Rejection, UnitTest
+from .plugins import load_plugins
 
 FORMATS = ("auto", "unittest", "assert")
 
@@ -439,8 +440,6 @@ def extract_all(problem: Problem, completions: Sequence[str] | Iterable[str],
     Nothing is deduplicated here: the executor dedupes by normalised source."""
     hook = None
     if fmt == "auto":
-        from .plugins import load_plugins
-
         hook = load_plugins().hook.parse_tests
     tests: list[UnitTest] = []
     rejections: list[Rejection] = []

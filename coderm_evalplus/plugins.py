@@ -38,6 +38,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "coderm_evalplus.report",
     "coderm_evalplus.docker_image",
     "coderm_evalplus.regression",
+    "coderm_evalplus.scaling.driver",
 )
 
 pm = pluggy.PluginManager("coderm_evalplus")
@@ -108,6 +109,11 @@ def harnesses() -> dict[str, Callable[..., Any]]:
     return _registry("register_harnesses")
 
 
+def scaling_modes() -> dict[str, Callable[..., Any]]:
+    """Name -> run function of every registered scaling mode (``fixed`` is the pipeline's)."""
+    return _registry("register_scaling_modes")
+
+
 def _lookup(kind: str, table: dict[str, Callable[..., Any]], name: str) -> Callable[..., Any]:
     try:
         return table[name]
@@ -132,3 +138,4 @@ def get_test_generator(spec: str, **options: Any) -> Any:
 
 def get_harness(name: str) -> Any:
     return _lookup("harness", harnesses(), name)()
+

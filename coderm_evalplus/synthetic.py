@@ -28,6 +28,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from .labels import humaneval_labels
 from .model import Candidate, Problem, UnitTest
 
 NOISE_LEVELS = (0.0, 0.10, 0.25, 0.50)
@@ -324,8 +325,6 @@ def label_problems(problems: list[Problem], rows: dict[str, dict[str, Any]],
                    **exec_kwargs: Any) -> list[Problem]:
     """Candidates labelled by the benchmark's own test (``exec_kwargs`` go to the
     executor, e.g. ``cache_path`` so a benchmark re-run does not grade again)."""
-    from coderm_evalplus.labels import humaneval_labels
-
     exec_kwargs.setdefault("jobs", None)
     labels = humaneval_labels(problems, rows, **exec_kwargs)
     out = []

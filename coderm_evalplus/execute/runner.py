@@ -19,6 +19,7 @@ import numpy as np
 
 from ..errors import RunError
 from ..model import OutcomeMatrix, Problem, UnitTest, Verdict, content_hash
+from ..plugins import get_sandbox
 from .base import Batch, Limits, TestSpec
 from .cache import VerdictCache
 from .worker import TIMEOUT_POLICY, hang_key
@@ -152,8 +153,6 @@ def execute_problems(problems: list[Problem], *, sandbox: str = "local", executo
     an executor created here is closed here.  ``cache_path`` enables the verdict cache.
     ``stats`` (if given) is filled with counters for the report.
     """
-    from ..plugins import get_sandbox
-
     limits = limits or Limits()
     stats = stats if stats is not None else ExecutionStats()
     own_executor = executor is None
