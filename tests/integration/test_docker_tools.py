@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from coderm_evalplus.cli import main
+from coderm_evalplus.docker_image import stage_context
 from coderm_evalplus.errors import RunError
 from coderm_evalplus.execute.docker import DEFAULT_IMAGE, DockerExecutor
-from coderm_evalplus.docker_image import stage_context
 
 IMAGE = os.environ.get("CODERM_SANDBOX_IMAGE", DEFAULT_IMAGE)
 BASE = os.environ.get("CODERM_BASE_IMAGE", "coderm-base:bookworm")
