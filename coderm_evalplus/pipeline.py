@@ -288,8 +288,8 @@ def run(problems: Sequence[Problem], config: RunConfig, *,
             raise UsageError(f"unknown selector {name!r} (registered: {', '.join(sorted(known))})")
     modes = scaling_modes()
     if config.scaling != "fixed" and config.scaling not in modes:
-        known = ", ".join(["fixed", *sorted(modes)])
-        raise UsageError(f"unknown scaling mode {config.scaling!r} (known: {known})")
+        names = ", ".join(["fixed", *sorted(modes)])
+        raise UsageError(f"unknown scaling mode {config.scaling!r} (known: {names})")
     _notify("load", {"tasks": len(problems),
                      "candidates": sum(len(p.candidates) for p in problems)})
     for p in problems:

@@ -14,7 +14,7 @@ import importlib
 import importlib.metadata
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 import pluggy
@@ -65,13 +65,15 @@ def trace_hooks(stream: TextIO | None = None) -> Callable[[], None]:
     def out(line: str) -> None:
         print(line, file=stream if stream is not None else sys.stderr, flush=True)
 
-    def before(hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    def before(hook_name: str, impls: Sequence[pluggy.HookImpl],
+               kwargs: Mapping[str, Any]) -> None:
         args = ", ".join(f"{k}={_short(v, 60)}" for k, v in kwargs.items())
         # pluggy calls the implementations last-registered first
         names = ", ".join(impl.plugin_name for impl in reversed(impls)) or "none"
         out(f"[hook] {hook_name}({args}) -> {names}")
 
-    def after(outcome: Any, hook_name: str, impls: list[Any], kwargs: dict[str, Any]) -> None:
+    def after(outcome: pluggy.Result[Any], hook_name: str, impls: Sequence[pluggy.HookImpl],
+              kwargs: Mapping[str, Any]) -> None:
         exc = outcome.exception
         if exc is not None:
             result = f"raised {type(exc).__name__}: {exc}"
