@@ -44,8 +44,9 @@ def test_dockerfile_exists_once_as_package_data():
 
     pkg = Path(coderm_evalplus.__file__).parent
     repo = pkg.parent
+    skip = {".git", ".tox", "build", "dist", "site-packages"}  # not sources
     found = sorted(str(p.relative_to(repo)) for p in repo.rglob("Dockerfile*")
-                   if ".git" not in p.parts and ".tox" not in p.parts)
+                   if not skip & set(p.parts))
     assert found == ["coderm_evalplus/execute/Dockerfile"]
     script = (repo / "sandbox" / "setup_docker.sh").read_text(encoding="utf-8")
     assert "coderm_evalplus/execute/Dockerfile" in script
