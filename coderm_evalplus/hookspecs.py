@@ -59,6 +59,19 @@ def register_harnesses(register):
     """
 
 
+@hookspec
+def register_scaling_modes(register):
+    """Called once when a run's ``--scaling`` mode is looked up (other than ``fixed``,
+    the pipeline's own: every problem gets the first ``num_tests`` tests).
+
+    Call ``register(name, run)``; ``run(problems, config, *, completions, out_dir, grade,
+    tests_source, test_formats)`` does the whole selection stage like
+    :func:`coderm_evalplus.pipeline.run` and returns its ``RunResult`` (the built-in
+    ``dynamic`` mode: :func:`coderm_evalplus.scaling.driver.run_dynamic`).
+    Return value ignored.
+    """
+
+
 @hookspec(firstresult=True)
 def choose_prompt_candidate(problem):
     """Called once per problem before test generation.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,9 +25,11 @@ from .execute.base import Limits
 from .execute.cache import default_cache_path
 from .execute.runner import ExecutionStats, execute_problems
 from .extract import extract_all
+from .generate.request import build_requests
 from .inputs.samples import write_samples
 from .model import OutcomeMatrix, Problem, Selection
-from .plugins import get_selector, get_test_generator, load_plugins, selectors
+from .plugins import get_selector, get_test_generator, load_plugins, scaling_modes, selectors
+from .seeding import task_rng
 from .select.base import fit_selector
 
 DEFAULT_COMPARE = ("first", "random", "coderm", "codet", "codet-sqrt", "b4", "robust")
@@ -51,7 +52,7 @@ class RunConfig:
     progress: bool = True
     generator: str | None = None
     generator_options: dict[str, Any] = field(default_factory=dict)
-    scaling: str = "fixed"
+    scaling: str = "fixed"  # "fixed", or a mode registered by register_scaling_modes
     test_budget: int | None = None
     prune: str = "none"  # dynamic scaling's candidate pruning (scaling.ScalingPolicy)
 
@@ -123,8 +124,6 @@ def generate_completions(problems: Sequence[Problem], generator_spec: str, n: in
                          options: Mapping[str, Any] | None = None,
                          progress: bool = True) -> dict[str, list[str]]:
     """Ask a registered test generator for ``n`` completions per problem."""
-    from .generate.base import build_requests
-
     gen = get_test_generator(generator_spec, **dict(options or {}))
     requests = build_requests(problems, n, load_plugins())
     started = time.monotonic()
@@ -143,12 +142,6 @@ def execute(problems: Sequence[Problem], config: RunConfig,
                                 sandbox_options=config.sandbox_options)
     _notify("execute", stats.as_dict())
     return matrices
-
-
-def task_rng(seed: int, task_id: str, selector: str) -> np.random.Generator:
-    """A reproducible RNG per (seed, task, selector): ties break the same way every run."""
-    return np.random.default_rng([seed, zlib.crc32(task_id.encode()),
-                                  zlib.crc32(selector.encode())])
 
 
 def select_all(problems: Sequence[Problem], matrices: Mapping[str, OutcomeMatrix],
@@ -293,6 +286,10 @@ def run(problems: Sequence[Problem], config: RunConfig, *,
     for name in [config.selector, *config.compare]:
         if name not in known and name != "oracle":
             raise UsageError(f"unknown selector {name!r} (registered: {', '.join(sorted(known))})")
+    modes = scaling_modes()
+    if config.scaling != "fixed" and config.scaling not in modes:
+        names = ", ".join(["fixed", *sorted(modes)])
+        raise UsageError(f"unknown scaling mode {config.scaling!r} (known: {names})")
     _notify("load", {"tasks": len(problems),
                      "candidates": sum(len(p.candidates) for p in problems)})
     for p in problems:
@@ -301,11 +298,10 @@ def run(problems: Sequence[Problem], config: RunConfig, *,
                              field="candidates")
     if completions is None and config.generator is None:
         raise UsageError("no tests: give recorded tests (--tests) or a generator (--generator)")
-    if config.scaling == "dynamic":
-        from .scaling import run_dynamic
-
-        return run_dynamic(problems, config, completions=completions, out_dir=out_dir,
-                           grade=grade, tests_source=tests_source, test_formats=test_formats)
+    if config.scaling != "fixed":  # a mode registered through register_scaling_modes
+        return modes[config.scaling](problems, config, completions=completions,
+                                     out_dir=out_dir, grade=grade, tests_source=tests_source,
+                                     test_formats=test_formats)
     if completions is None:
         completions = generate_completions(problems, config.generator or "",
                                            config.num_tests or 100,

@@ -3,7 +3,7 @@
 Why: a ``.pth`` file must sit at the top of site-packages to run at start-up, and
 setuptools has no option that puts a file there (``data_files`` go under the prefix,
 package data inside the package).  The file exists once, as package data of
-``coderm_evalplus.harness.evalplus`` (where ``coderm-evalplus evalplus-hook install``
+``coderm_evalplus.harness.evalplus.cli`` (where ``coderm-evalplus evalplus-hook install``
 reads it); copying it into the build directory's root puts it at the root of the wheel,
 which pip installs into purelib.  Referenced from
 pyproject.toml as ``[tool.setuptools] cmdclass = {build_py = "hooks.build_pth.build_py"}``.
@@ -24,7 +24,7 @@ from setuptools.command.build_py import build_py as _build_py
 PTH = "coderm_evalplus_hook.pth"
 HERE = os.path.dirname(os.path.abspath(__file__))
 #: The package-data copy (the only one in the source tree).
-SOURCE = os.path.join(os.path.dirname(HERE), "coderm_evalplus", "harness", "evalplus", PTH)
+SOURCE = os.path.join(os.path.dirname(HERE), "coderm_evalplus", "harness", "evalplus", "cli", PTH)
 
 
 class build_py(_build_py):  # noqa: N801 - setuptools command naming

@@ -6,13 +6,18 @@
 #   2. start dockerd in the background            (only if `docker info` fails)
 #   3. debootstrap a minimal Debian bookworm with python3 and `docker import` it as
 #      $CODERM_BASE_IMAGE (default coderm-base:bookworm)   (only if that image is missing)
-#   4. build sandbox/Dockerfile FROM that base as $CODERM_SANDBOX_IMAGE
+#   4. build coderm_evalplus/execute/Dockerfile (the package's one Dockerfile) FROM that
+#      base as $CODERM_SANDBOX_IMAGE
 #      (default coderm-evalplus-sandbox:latest)  (docker's layer cache makes a rebuild cheap)
 #
 # Environment knobs: CODERM_BASE_IMAGE, CODERM_SANDBOX_IMAGE, CODERM_DEBIAN_MIRROR,
 # CODERM_DOCKERD_LOG (default /var/log/coderm-dockerd.log), CODERM_SKIP_BASE=1 (use
-# BASE_IMAGE as given, e.g. python:3.11-slim when a registry is reachable).
+# BASE_IMAGE as given, e.g. python:3.11-slim when a registry is reachable),
+# CODERM_APT_ETC (default /etc/apt: where the apt sources are read from).
 # Needs root for apt-get, dockerd and debootstrap.
+#
+#   setup_docker.sh --print-mirror   only print the Debian mirror found in the apt sources
+#                                    (exit 1 with a message when there is none)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,15 +26,17 @@ BASE_IMAGE="${CODERM_BASE_IMAGE:-coderm-base:bookworm}"
 SANDBOX_IMAGE="${CODERM_SANDBOX_IMAGE:-coderm-evalplus-sandbox:latest}"
 MIRROR="${CODERM_DEBIAN_MIRROR:-}"
 DOCKERD_LOG="${CODERM_DOCKERD_LOG:-/var/log/coderm-dockerd.log}"
+APT_ETC="${CODERM_APT_ETC:-/etc/apt}"
 
 log() { printf '[setup_docker] %s\n' "$*" >&2; }
 
 # The Debian mirror this machine's apt already uses for bookworm's main archive: the
 # first URI whose suites include plain "bookworm", from deb822 *.sources files or
 # one-line *.list files (disabled files, -updates and -security suites are skipped).
+# No host is named in this repository: the machine's own apt configuration decides.
 apt_mirror() {
   local f
-  for f in /etc/apt/sources.list.d/*.sources; do
+  for f in "$APT_ETC"/sources.list.d/*.sources; do
     [ -f "$f" ] || continue
     awk 'BEGIN { RS = ""; FS = "\n" }
          { uri = ""; ok = 0
@@ -40,12 +47,29 @@ apt_mirror() {
            }
            if (ok && uri != "") { print uri; exit } }' "$f"
   done
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+  for f in "$APT_ETC"/sources.list "$APT_ETC"/sources.list.d/*.list; do
     [ -f "$f" ] || continue
     awk '$1 == "deb" { k = 2; if ($2 ~ /^\[/) { while ($k !~ /\]$/) k++; k++ }
                        if ($(k + 1) == "bookworm") { print $k; exit } }' "$f"
   done
 }
+
+# The mirror for debootstrap: CODERM_DEBIAN_MIRROR, else apt's; a clear error when neither.
+debian_mirror() {
+  local m="$MIRROR"
+  [ -n "$m" ] || m="$(apt_mirror | head -n 1)"
+  if [ -z "$m" ]; then
+    log "no Debian bookworm mirror in $APT_ETC/sources.list or $APT_ETC/sources.list.d/ (deb822 URIs: or one-line deb entries); set CODERM_DEBIAN_MIRROR"
+    return 1
+  fi
+  printf '%s\n' "$m"
+}
+
+if [ "${1:-}" = "--print-mirror" ]; then
+  debian_mirror
+  exit $?
+fi
+
 t0=$(date +%s)
 
 # 1. packages
@@ -81,11 +105,7 @@ log "docker daemon up ($(docker info --format '{{.ServerVersion}}'))"
 
 # 3. base image (no registry needed)
 if [ "${CODERM_SKIP_BASE:-0}" != 1 ] && ! docker image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
-  [ -n "$MIRROR" ] || MIRROR="$(apt_mirror | head -n 1)"
-  if [ -z "$MIRROR" ]; then
-    log "no Debian bookworm mirror found in /etc/apt/sources.list*; set CODERM_DEBIAN_MIRROR"
-    exit 1
-  fi
+  MIRROR="$(debian_mirror)" || exit 1
   root="$(mktemp -d /tmp/coderm-rootfs.XXXXXX)"
   trap 'rm -rf "$root"' EXIT
   log "debootstrap bookworm minbase + python3 into $root from apt's mirror (about a minute)"
@@ -104,7 +124,7 @@ cp "$REPO/coderm_evalplus/execute/worker.py" "$ctx/coderm_evalplus/execute/worke
 log "building $SANDBOX_IMAGE FROM $BASE_IMAGE"
 # the label lets the executor refuse an image built from another worker.py (stale image)
 digest="$(sha256sum "$ctx/coderm_evalplus/execute/worker.py" | cut -d' ' -f1)"
-docker build -q -f "$HERE/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+docker build -q -f "$REPO/coderm_evalplus/execute/Dockerfile" --build-arg "BASE_IMAGE=$BASE_IMAGE" \
   --label "coderm-evalplus.worker-sha256=$digest" -t "$SANDBOX_IMAGE" "$ctx" >/dev/null
 rm -rf "$ctx"
 docker run --rm --network none "$SANDBOX_IMAGE" python3 -c 'import unittest, json, ctypes' \

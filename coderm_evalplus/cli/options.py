@@ -35,9 +35,12 @@ def add_run_options(p: argparse.ArgumentParser, *, selector_default: str = "code
     g.add_argument("--generator", default=None,
                    help="test generator NAME[:TARGET], e.g. vllm:KAKA22/CodeRM-8B, "
                         "openai:http://127.0.0.1:8000/v1, transformers:/path/model.gguf")
-    g.add_argument("--scaling", default="fixed", choices=["fixed", "dynamic"],
+    # no argparse choices: modes are plugins (register_scaling_modes); the pipeline
+    # rejects an unknown one with the list of registered modes
+    g.add_argument("--scaling", default="fixed", metavar="MODE",
                    help="fixed: every test on every candidate; dynamic: spend tests where "
-                        "they can still change the pick (default %(default)s)")
+                        "they can still change the pick; or a plugin's mode "
+                        "(default %(default)s)")
     g.add_argument("--test-budget", type=int, default=None,
                    help="total tests over the run for --scaling dynamic")
     g.add_argument("--prune", default="none", choices=["none", "exact", "bound"],

@@ -22,9 +22,9 @@ DEFAULT_TIME_LIMIT = 1.0
 classes): the paper's 1 s (its executor's alarm per test, per unittest class for CodeRM).
 It was 0.05 s (10x the slowest cheap pass on CodeT's asserts), which made runs ~10x faster
 but verdicts load-dependent: pairs that take 30-50 ms of CPU, program imports of
-third-party packages, and starved runners straddled it (733 of 459,000 CodeT pairs moved
-between a quiet and a loaded run).  A pair that ends early still costs only its own time;
-the limit costs only hanging pairs (see worker.py, *Time-limit policy*)."""
+third-party packages, and starved runners straddled it (measured: docs/results.md).  A
+pair that ends early still costs only its own time; the limit costs only hanging pairs
+(see worker.py, *Time-limit policy*)."""
 STDIN_TIME_LIMIT = 1.0
 """Seconds per pair for LiveCodeBench (stdin programs, larger inputs): the paper's 1 s."""
 

@@ -8,7 +8,7 @@ slot is one ``docker run -i`` whose stdin/stdout carry the worker's JSON-lines p
 exactly as a local worker's pipes do, so the pool, the retry of unfinished pairs when a
 worker dies, and the verdict semantics are shared with :mod:`.local`.
 
-Inside the container (see sandbox/Dockerfile and :meth:`DockerExecutor.docker_argv`):
+Inside the container (see coderm_evalplus/execute/Dockerfile and :meth:`DockerExecutor.docker_argv`):
 
 * ``--network none --read-only --tmpfs /work --memory --pids-limit --cpus``,
   ``--security-opt no-new-privileges``, ``--init`` (tini reaps orphans as PID 1);
@@ -47,6 +47,8 @@ from ..errors import RunError
 from ..hookspecs import hookimpl
 from .base import Batch, Limits, OnVerdict, default_jobs
 from .local import LocalExecutor, WorkerProcess, worker_digest
+from .runner import BATCH_TESTS
+from .worker import wall_backstop
 
 DEFAULT_IMAGE = "coderm-evalplus-sandbox:latest"
 RUN_LABEL = "coderm-evalplus.run"
@@ -359,9 +361,6 @@ class DockerExecutor(LocalExecutor):
             return float(self.hang_timeout)
         # a batch (one reply line) may hold BATCH_TESTS pairs that each run to the worker's
         # wall-clock backstop on a loaded machine
-        from .runner import BATCH_TESTS
-        from .worker import wall_backstop
-
         return max(30.0, BATCH_TESTS * wall_backstop(self._limits.time_limit) + 10.0)
 
     def _watch(self, stop: threading.Event) -> None:

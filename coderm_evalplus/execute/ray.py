@@ -42,8 +42,10 @@ from typing import Any
 
 from ..errors import RunError, UsageError
 from ..hookspecs import hookimpl
+from ..plugins import sandboxes
 from .base import Batch, Limits, OnVerdict
-from .local import CRASH
+from .docker import DockerExecutor
+from .local import CRASH, LocalExecutor
 
 INSTALL_HINT = "the ray sandbox needs Ray: pip install 'coderm-evalplus[ray]'"
 DEFAULT_IN_FLIGHT = 2
@@ -120,15 +122,9 @@ def _node_sandbox(name: str) -> Any:
     """The node-side executor class; built-ins without loading every plugin (an actor
     starts faster when it imports only what it runs)."""
     if name == "local":
-        from .local import LocalExecutor
-
         return LocalExecutor
     if name == "docker":
-        from .docker import DockerExecutor
-
         return DockerExecutor
-    from ..plugins import sandboxes
-
     table = sandboxes()
     if name not in table:
         raise UsageError(f"unknown node sandbox {name!r} (registered: "

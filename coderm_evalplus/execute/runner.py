@@ -29,8 +29,7 @@ BATCH_TESTS = 64
 but each message still costs a round trip through the pipeline, the server and the
 runner, and a probe run of the candidate program.  And a server infers a timeout only
 from a test it saw time out (worker.hang_key), so the tests of one candidate are better
-off in one batch, i.e. on one server.  Measured on the CodeT executor workload at 0.05 s
-(50 tests per candidate): 64 per batch ~7 % less time and CPU than 16.  Cost: a kill -9
+off in one batch, i.e. on one server (64 against 16: docs/results.md).  Cost: a kill -9
 loses up to one batch per slot of unsaved verdicts, and the progress bar moves in steps
 of a batch."""
 

@@ -13,37 +13,19 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from ..errors import RunError
 from ..model import content_hash
 from .cache import CompletionCache, prompt_key
+from .request import GenerationRequest, SamplingConfig, build_requests
 
-
-@dataclass
-class GenerationRequest:
-    """Ask for ``n`` completions of one chat prompt (one problem)."""
-
-    task_id: str
-    messages: list[dict[str, Any]]
-    n: int
-
-
-@dataclass(frozen=True)
-class SamplingConfig:
-    """Sampling parameters (paper: temperature 0.8, top_p 0.95, max_tokens 2048).
-
-    ``max_tokens`` is always sent explicitly: vLLM's own default is 16 tokens, which
-    truncates every unittest class.
-    """
-
-    temperature: float = 0.8
-    top_p: float = 0.95
-    max_tokens: int = 2048
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = [
+    "CachedGenerator", "GenerationRequest", "GenerationStats", "OnSample", "PromptJob",
+    "SamplingConfig", "TestGenerator", "build_requests", "progress_bar",
+]
 
 
 @runtime_checkable
@@ -171,8 +153,6 @@ class CachedGenerator:
             got = found[req.task_id]
             missing = [i for i in range(req.n) if i not in got]
             if missing:
-                from ..errors import RunError
-
                 raise RunError(f"{self.name}: task {req.task_id}: backend returned no "
                                f"completion for sample(s) {missing[:5]}")
             out[req.task_id] = [got[i] for i in range(req.n)]
@@ -229,11 +209,3 @@ def progress_bar(label: str, total: int, *, enabled: bool = True
 
         yield advance
 
-
-def build_requests(problems: Any, n: int | dict[str, int], pm: Any = None
-                   ) -> list[GenerationRequest]:
-    """One request per problem via the prompt hooks (see
-    :func:`coderm_evalplus.generate.prompt.build_requests`; re-exported here)."""
-    from .prompt import build_requests as _build
-
-    return _build(problems, n, pm)

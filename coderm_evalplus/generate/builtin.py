@@ -2,7 +2,9 @@
 
 Factories are called as ``factory(target, **options)`` where ``target`` follows
 ``name:`` in ``--generator name:target``; backends are imported only when chosen, so the
-optional heavy dependencies (vllm, torch) load only for the backend in use.
+optional heavy dependencies (vllm, torch) load only for the backend in use: each backend
+module imports them inside the methods that need them, so importing the modules here is
+cheap.
 """
 
 from __future__ import annotations
@@ -12,29 +14,25 @@ from typing import Any
 from ..hookspecs import hookimpl
 from ..model import Candidate, Problem
 from . import prompt
+from .openai import OpenAIGenerator
+from .replay import ReplayGenerator
+from .transformers import TransformersGenerator
+from .vllm import VLLMGenerator
 
 
 def _vllm(target: str | None, **options: Any) -> Any:
-    from .vllm import VLLMGenerator
-
     return VLLMGenerator(target, **options)
 
 
 def _openai(target: str | None, **options: Any) -> Any:
-    from .openai import OpenAIGenerator
-
     return OpenAIGenerator(target, **options)
 
 
 def _replay(target: str | None, **options: Any) -> Any:
-    from .replay import ReplayGenerator
-
     return ReplayGenerator(target, **options)
 
 
 def _transformers(target: str | None, **options: Any) -> Any:
-    from .transformers import TransformersGenerator
-
     return TransformersGenerator(target, **options)
 
 

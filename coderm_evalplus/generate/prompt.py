@@ -40,6 +40,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..model import Candidate, Problem
+from .request import build_requests  # noqa: F401  (its historical home)
 
 TEMPLATE = (
     "Below is a question and it's corresponding code answer. Please write test cases to "
@@ -334,25 +335,3 @@ def build_prompt(problem: Problem, candidate: Candidate | None) -> list[dict[str
     """The default ``build_test_prompt``: the CodeRM-8B message for this pair."""
     return messages_for(rewrite_question(problem), candidate_code(problem, candidate))
 
-
-def build_requests(problems: Iterable[Problem], n: int | dict[str, int],
-                   pm: Any = None) -> list[Any]:
-    """One :class:`GenerationRequest` per problem, through the plugin hooks.
-
-    ``n`` is the number of tests wanted (an int, or task_id -> int for dynamic scaling).
-    The hooks ``choose_prompt_candidate`` and ``build_test_prompt`` are called through
-    ``pm`` (default: the loaded plugin manager), so a plugin can change either.
-    """
-    from .base import GenerationRequest
-
-    if pm is None:
-        from ..plugins import load_plugins
-
-        pm = load_plugins()
-    out = []
-    for problem in problems:
-        want = n[problem.task_id] if isinstance(n, dict) else n
-        cand = pm.hook.choose_prompt_candidate(problem=problem)
-        messages = pm.hook.build_test_prompt(problem=problem, candidate=cand)
-        out.append(GenerationRequest(problem.task_id, messages, int(want)))
-    return out

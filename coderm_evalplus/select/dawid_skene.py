@@ -48,7 +48,7 @@ the highest objective is kept.  The pick is the behaviour with the largest poste
 log-odds of being correct (the Bayes decision for "pick a correct candidate"; log-odds
 because probabilities saturate at 1).
 
-Known limits (figures and the variants tried: benchmarks/dawid_skene.md): without a
+Known limits (figures and the variants tried: docs/results.md): without a
 popularity signal it cannot do what CodeT's |S| does where most tests are wrong and
 copy counts are the main evidence; a wrong behaviour that alone passes many tests nobody
 else passes is read as right tests (a right test no wrong program passes is plausible

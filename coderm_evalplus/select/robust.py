@@ -31,24 +31,9 @@ Constants, each fixed before looking at any set, with its reason:
   vote and dual agreement on a run-level test-consistency statistic with a threshold
   and a pseudo-test count grid-searched on the benchmark sets; both are gone.)
 
-How this was chosen (honest protocol: only the first 20 CodeT dev tasks in
-``task_ids.json`` order, the README example's same 20 tasks, and synthetic seed 1 were
-looked at; tie-aware %).  B4 as published: CodeT first half 26.6, synthetic seed 1
-HumanEval+ 0/10/25/50 % wrong 86.7/84.4/69.4/43.3 against the vote's 93.3/86.7/76.1/40.0
-(the per-member bonus picks popular mutants).  ``alpha_x = 1``: 24.5 on the CodeT half
-(codet 23.9, vote 13.6) and 93.3/84.4/72.8/50.0; its largest shortfall against the best
-of vote/codet/B4 over those sets is 3.3 points, B4's 6.7.  Also tried and worse:
-``alpha_y = 1`` too (19.5 on the CodeT half), and - the principled first choice - fitting
-the priors by marginal likelihood per problem (type-II and under a log-uniform
-hyperprior), over the run (empirical Bayes), or point rates by EM: 19.5 on the CodeT
-half and 17-67 on synthetic sets.  The evidence prefers ``alpha ~ 1, beta_0 ~ 10`` and
-loses the vote's evidence: the model is misspecified (identical wrong programs are not
-independent cells; on the CodeT slice correct programs split over several pass-sets),
-so maximising its evidence is not a good way to set its priors.  A relaxed model (a core
-cluster fixes the correct tests; every other candidate is correct or wrong with its own
-rates, fitted by EM per hypothesis) scored 16-21 on the CodeT half; a Chinese-restaurant
-prior on behaviours 14-22.  ``benchmarks/selection.py`` reports every selector with
-bootstrap intervals and the held-out half; the README quotes it.
+How these were chosen (only part of the sets looked at, alternatives tried and why
+they lost - among them fitting the priors by marginal likelihood, which the misspecified
+model answers with "few programs are right"): docs/results.md.
 """
 
 from __future__ import annotations

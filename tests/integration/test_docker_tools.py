@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from coderm_evalplus.cli import main
+from coderm_evalplus.docker_image import stage_context
 from coderm_evalplus.errors import RunError
 from coderm_evalplus.execute.docker import DEFAULT_IMAGE, DockerExecutor
-from coderm_evalplus.sandbox_tools import EMBEDDED_DOCKERFILE, REPO_DOCKERFILE, stage_context
 
 IMAGE = os.environ.get("CODERM_SANDBOX_IMAGE", DEFAULT_IMAGE)
 BASE = os.environ.get("CODERM_BASE_IMAGE", "coderm-base:bookworm")
@@ -38,10 +38,18 @@ needs_daemon = pytest.mark.skipif(not _daemon_up(),
 needs_cli = pytest.mark.skipif(shutil.which("docker") is None, reason="docker CLI not installed")
 
 
-def test_embedded_dockerfile_equals_sandbox_dockerfile():
-    """An installed package builds from the embedded copy: it must not drift from the file."""
-    assert REPO_DOCKERFILE.is_file()
-    assert REPO_DOCKERFILE.read_text(encoding="utf-8") == EMBEDDED_DOCKERFILE
+def test_dockerfile_exists_once_as_package_data():
+    """One Dockerfile: the package data file, also the one sandbox/setup_docker.sh builds."""
+    import coderm_evalplus
+
+    pkg = Path(coderm_evalplus.__file__).parent
+    repo = pkg.parent
+    skip = {".git", ".tox", "build", "dist", "site-packages"}  # not sources
+    found = sorted(str(p.relative_to(repo)) for p in repo.rglob("Dockerfile*")
+                   if not skip & set(p.parts))
+    assert found == ["coderm_evalplus/execute/Dockerfile"]
+    script = (repo / "sandbox" / "setup_docker.sh").read_text(encoding="utf-8")
+    assert "coderm_evalplus/execute/Dockerfile" in script
 
 
 def test_stage_context_holds_only_dockerfile_and_the_worker(tmp_path: Path):

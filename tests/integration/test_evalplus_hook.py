@@ -60,7 +60,7 @@ def test_wheel_installs_the_pth_and_it_is_inert_without_selector(venv) -> None:
     pth = site / "coderm_evalplus_hook.pth"
     assert pth.is_file() and (site / "coderm_evalplus").is_dir()
     assert not (site / "__editable__.coderm_evalplus-0.1.0.pth").exists()
-    assert pth.read_text() == (REPO / "coderm_evalplus" / "harness" / "evalplus" / "coderm_evalplus_hook.pth").read_text()
+    assert pth.read_text() == (REPO / "coderm_evalplus" / "harness" / "evalplus" / "cli" / "coderm_evalplus_hook.pth").read_text()
     probe = "import sys; print(sorted(m for m in sys.modules if m.startswith('coderm')))"
     plain = subprocess.run([str(venv["python"]), "-c", probe], capture_output=True,
                            text=True, check=True)
@@ -70,7 +70,7 @@ def test_wheel_installs_the_pth_and_it_is_inert_without_selector(venv) -> None:
                               "print(getattr(fire.Fire, '_coderm_wrapped', False))",
                               "--selector", "coderm"], capture_output=True, text=True,
                              check=True)
-    assert "coderm_evalplus.harness.evalplus.pth" in flagged.stdout
+    assert "coderm_evalplus.harness.evalplus.cli.pth" in flagged.stdout
     assert flagged.stdout.strip().endswith("False")
 
 

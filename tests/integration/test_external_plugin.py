@@ -15,8 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 PLUGIN = textwrap.dedent('''
     import numpy as np
-    from coderm_evalplus.hookspecs import hookimpl
-    from coderm_evalplus.select.base import pick_among
+    from coderm_evalplus import hookimpl, pick_among  # the public API, no internals
 
 
     class LastCandidate:

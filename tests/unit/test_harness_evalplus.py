@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from coderm_evalplus.errors import InputError
-from coderm_evalplus.harness.evalplus import argv as flag_argv
-from coderm_evalplus.harness.evalplus import pth, selector_flag
+from coderm_evalplus.harness.evalplus.cli import argv as flag_argv
+from coderm_evalplus.harness.evalplus.cli import pth, selector_flag
 from coderm_evalplus.harness.evalplus.data import dataset_overrides
 from coderm_evalplus.harness.evalplus.grader import (
     grader_env,

@@ -16,8 +16,8 @@ from coderm_evalplus.model import Candidate, OutcomeMatrix, Problem, UnitTest, V
 from coderm_evalplus.plugins import get_selector
 from coderm_evalplus.scaling import (
     MatrixSource,
+    ReplaySource,
     ScalingPolicy,
-    _ReplaySource,
     allocate,
     bound_contenders,
     exact_contenders,
@@ -179,7 +179,7 @@ def test_replay_source_runs_a_copy_with_only_the_contenders():
             [[P if c.source.endswith(str(t.index)) else F for t in q.tests]
              for c in q.candidates], dtype=np.int8)) for q in batch}
 
-    src = _ReplaySource([p], {"r": tests}, run_tests)
+    src = ReplaySource([p], {"r": tests}, run_tests)
     first = src.reveal({"r": 2})
     assert first["r"].shape == (5, 2) and [c.index for c in jobs[0].candidates] == list(range(5))
     second = src.reveal({"r": 2}, {"r": np.array([1, 3])})

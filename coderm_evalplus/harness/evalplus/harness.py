@@ -2,7 +2,7 @@
 scores from evalplus's *own* grader (:mod:`.grader`), and the Python API.
 
 Three ways in, one path (:func:`coderm_evalplus.harness.run.run_harness`): the
-``--selector`` flag on ``evalplus.evaluate`` (:mod:`.selector_flag`),
+``--selector`` flag on ``evalplus.evaluate`` (:mod:`.cli.selector_flag`),
 ``coderm-evalplus evalplus ...`` (:mod:`.cli`) and :func:`evaluate_with_selection`.
 """
 

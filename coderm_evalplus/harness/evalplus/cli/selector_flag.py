@@ -19,17 +19,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from ...cli.options import config_from_args
-from ...errors import CodermError, UsageError
-from ...inputs.problem_sets import DATASETS
-from ...inputs.samples import write_samples
-from ...outdir import default_out_dir, default_picks_path
-from ...plugins import get_harness
-from ...report import print_report
-from ..run import read_tests_for, run_harness
+from ....cli.options import config_from_args
+from ....errors import CodermError, UsageError
+from ....inputs.problem_sets import DATASETS
+from ....inputs.samples import write_samples
+from ....outdir import default_out_dir, default_picks_path
+from ....plugins import get_harness
+from ....report import print_report
+from ...run import read_tests_for, run_harness
+from ..grader import EvalPlusRun, evalplus_summary, result_path_for, scores_from_results
+from ..harness import attach_evalplus_report, format_comparison
 from .argv import HELP, get_flag, grader_args, has_flag, has_selector, replace_samples, split_args
-from .grader import EvalPlusRun, evalplus_summary, result_path_for, scores_from_results
-from .harness import attach_evalplus_report, format_comparison
 
 
 def fire_evaluate(original: Callable[..., Any], component: Any, command: Any, name: Any,

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import argparse
 
-from ...cli.options import add_run_options, config_from_args
-from ...errors import UsageError
-from ...hookspecs import hookimpl
-from ...report import print_report
+from ....cli.options import add_run_options, config_from_args
+from ....errors import UsageError
+from ....hookspecs import hookimpl
+from ....report import print_report
+from ..harness import evaluate_with_selection, format_comparison
 from . import pth
-from .harness import evaluate_with_selection, format_comparison
 
 
 def cmd_evalplus(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""``coderm-evalplus sandbox build | check | clean``: the Docker sandbox image and its upkeep.
+"""``coderm-evalplus sandbox build | check | clean``: the Docker image the ``docker`` executor runs.
 
 Why a staged build context: the image needs exactly one file of ours, the worker
 (``coderm_evalplus/execute/worker.py``).  ``build`` copies it from the *installed*
@@ -6,68 +6,48 @@ package (so a pip-installed copy builds the same image as a checkout) into a tem
 directory and builds there: a tiny context, no ``.dockerignore`` to keep in sync, and no
 second copy of the runner code.
 
-The Dockerfile is ``sandbox/Dockerfile`` in the repository.  An installed package has no
-repository beside it, so the same text is embedded here as :data:`EMBEDDED_DOCKERFILE`;
-:func:`dockerfile_text` prefers the repository file, and a unit test keeps the two equal.
+The Dockerfile exists once, as package data (``coderm_evalplus/execute/Dockerfile``), read
+with :mod:`importlib.resources` so that a checkout, a wheel and a zip import build from the
+same text; ``sandbox/setup_docker.sh`` builds with ``-f`` that same file.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import subprocess
 import tempfile
 import time
+from importlib import resources
 from pathlib import Path
 
 from .errors import RunError
+from .execute.docker import (
+    DEFAULT_IMAGE,
+    WORKER_LABEL,
+    DockerExecutor,
+    _daemon_error,
+    docker_cli,
+    docker_env,
+    image_id,
+    remove_containers,
+    worker_digest,
+)
+from .execute.local import WORKER_PATH
 from .hookspecs import hookimpl
 
 DEFAULT_BASE_IMAGE = "python:3.11-slim"
-REPO_DOCKERFILE = Path(__file__).resolve().parent.parent / "sandbox" / "Dockerfile"
-
-EMBEDDED_DOCKERFILE = """\
-# The coderm-evalplus Docker sandbox: the same stdlib-only worker the local executor runs
-# (coderm_evalplus/execute/worker.py, copied in, never a second copy of the runner code).
-# Any base image with python3 >= 3.10 works: python:3.11-slim (default) or a local
-# debootstrap'ed Debian (sandbox/setup_docker.sh) when no registry is reachable.
-# Build context: a directory holding coderm_evalplus/execute/worker.py (the repo root or
-# the staged directory `coderm-evalplus sandbox build` creates).
-ARG BASE_IMAGE=python:3.11-slim
-FROM ${BASE_IMAGE}
-
-# Fail the build now, not the run later, if the interpreter lacks what the worker imports.
-RUN python3 -c "import ast, ctypes, json, resource, select, unittest, sys; assert sys.version_info >= (3, 10)"
-
-# A non-root default user for anyone running the image by hand.  The executor starts the
-# worker as container-root with only SETUID/SETGID/CHOWN/DAC_OVERRIDE/FOWNER/KILL so that
-# it can drop every candidate to a per-slot unprivileged uid (see execute/docker.py).
-RUN (getent passwd coderm >/dev/null || useradd --system --uid 10001 --no-create-home \\
-        --home-dir /work --shell /usr/sbin/nologin coderm) && mkdir -p /opt/coderm /work
-
-COPY coderm_evalplus/execute/worker.py /opt/coderm/worker.py
-RUN chmod 0444 /opt/coderm/worker.py && python3 -m py_compile /opt/coderm/worker.py
-
-LABEL org.opencontainers.image.title="coderm-evalplus-sandbox"
-ENV PYTHONDONTWRITEBYTECODE=1
-USER 10001
-# /work is where the executor mounts a tmpfs (the root filesystem is read-only).
-WORKDIR /work
-CMD ["python3", "-I", "/opt/coderm/worker.py", "--workdir", "/work/w"]
-"""
 
 
 def dockerfile_text() -> str:
-    """sandbox/Dockerfile of the checkout if there is one, else the embedded copy."""
-    if REPO_DOCKERFILE.is_file():
-        return REPO_DOCKERFILE.read_text(encoding="utf-8")
-    return EMBEDDED_DOCKERFILE
+    """The sandbox Dockerfile shipped inside the package."""
+    return (resources.files("coderm_evalplus.execute") / "Dockerfile").read_text(
+        encoding="utf-8")
 
 
 def stage_context(directory: Path) -> Path:
     """Write the build context (Dockerfile + worker.py) into ``directory``; return it."""
-    from .execute.local import WORKER_PATH
-
     target = directory / "coderm_evalplus" / "execute"
     target.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(WORKER_PATH, target / "worker.py")
@@ -78,15 +58,6 @@ def stage_context(directory: Path) -> Path:
 def build_image(image: str, base_image: str = DEFAULT_BASE_IMAGE, quiet: bool = False,
                 pull: bool = False) -> str:
     """``docker build`` the sandbox image; return its id.  One-line RunError on failure."""
-    from .execute.docker import (
-        WORKER_LABEL,
-        _daemon_error,
-        docker_cli,
-        docker_env,
-        image_id,
-        worker_digest,
-    )
-
     cli = docker_cli()
     with tempfile.TemporaryDirectory(prefix="coderm-ctx-") as tmp:
         ctx = stage_context(Path(tmp))
@@ -114,8 +85,6 @@ def build_image(image: str, base_image: str = DEFAULT_BASE_IMAGE, quiet: bool = 
 
 def check_image(image: str) -> dict:
     """Start one container of the image and return the worker's ready line (isolation)."""
-    from .execute.docker import DockerExecutor
-
     ex = DockerExecutor(jobs=1, image=image)
     try:
         worker = ex._worker(0, False)
@@ -134,15 +103,11 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    import json
-
     print(json.dumps(check_image(args.image), indent=2))
     return 0
 
 
 def _cmd_clean(args: argparse.Namespace) -> int:
-    from .execute.docker import remove_containers
-
     n = remove_containers(args.run_id)
     print(f"removed {n} coderm-evalplus container(s)")
     return 0
@@ -150,8 +115,6 @@ def _cmd_clean(args: argparse.Namespace) -> int:
 
 @hookimpl
 def register_commands(subparsers):
-    from .execute.docker import DEFAULT_IMAGE
-
     p = subparsers.add_parser("sandbox", help="build / check / clean the Docker sandbox")
     sub = p.add_subparsers(dest="sandbox_command", metavar="ACTION", required=True)
 

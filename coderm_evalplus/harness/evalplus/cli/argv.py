@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from ...cli.options import add_run_options
-from .grader import GRADER_FLAGS
+from ....cli.options import add_run_options
+from ..grader import GRADER_FLAGS
 
 HELP = """
 coderm-evalplus adds best-of-N selection before grading (this start-up hook):
