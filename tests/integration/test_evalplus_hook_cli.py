@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 from test_evalplus_data import FILES, evalplus_env, last_printed, needs_data, write_case
+
+from coderm_evalplus.harness.evalplus.cli import pth
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,7 @@ def evaluate(tmp_path: Path) -> list[str]:
     pytest.importorskip("evalplus")
     pth_dir = tmp_path / "site"
     pth_dir.mkdir()
-    shutil.copy(REPO / "coderm_evalplus" / "harness" / "evalplus" / "coderm_evalplus_hook.pth", pth_dir)
+    (pth_dir / pth.PTH_NAME).write_text(pth.pth_text(), encoding="utf-8")  # the shipped file
     launcher = tmp_path / "bin" / "evalplus.evaluate"
     launcher.parent.mkdir()
     launcher.write_text(LAUNCHER.format(pth_dir=str(pth_dir)))
