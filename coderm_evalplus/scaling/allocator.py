@@ -6,11 +6,18 @@ after a small first batch of tests per problem the run already knows a lot about
 problem, and what matters for allocation is not "hard" in the abstract but *whether the
 next tests can still move this problem's pick*.
 
-Gain.  A selector exposing ``posterior`` (``b4``; :func:`.voi.posterior_of`) gets
-allocation by expected value of information (``gain="voi"``, :mod:`.voi`): the greedy
-ranks problems by the best value per test over k in (``batch``, ``lookahead`` x
-``batch``) - one batch may be too few to flip a pick that four would.  A selector without
-one falls back to the jackknife change estimate (:mod:`.estimate`).
+Gain.  The default, ``gain="bootstrap"`` (:mod:`.bootstrap`), ranks problems, for every
+selector, by the expected change of the tie set under a Polya-urn predictive over the
+problem's revealed tests, as the best change per test over k in (``batch``,
+``lookahead`` x ``batch``) - one batch may be too few to flip a pick that four would.  It
+reads no posterior, so a confidently wrong one cannot hide where tests would move the
+pick (why it replaced "voi" as the default: docs/results.md); its stop is "stable" with
+``value_threshold`` (the change bounds the accuracy change, so the argument below holds
+for it too), and it has no "decided" stop of its own (no headroom bound).
+``gain="voi"``: a selector exposing ``posterior`` (``b4``, ``robust``;
+:func:`.voi.posterior_of`) is ranked by the expected value of information (:mod:`.voi`)
+over the same lookaheads; a selector without one falls back to the jackknife change
+estimate (:mod:`.estimate`).
 
 Allocation.  Every problem first gets ``initial`` tests (at most a quarter of its pool
 when the pool size is known; the same cap applies to ``batch``).  Then, greedily, the

@@ -30,11 +30,11 @@ class ScalingPolicy:
     min_tests: int = 10  # no probabilistic stop before this many tests
     resamples: int = 16  # jackknife subsets per estimate
     round_size: int = 1  # problems granted per round (>1 batches executor / generator calls)
-    gain: str = "voi"  # "voi" (expected value of information from the selector's
-    # posterior; "change" for selectors without one), "bootstrap" (chance the pick
-    # changes under a Polya-urn predictive over the revealed tests, see .bootstrap),
-    # "change", "weighted" (change x
-    # difficulty), "difficulty", "uniform" (fewest tests first: fixed-M growing in step)
+    gain: str = "bootstrap"  # "bootstrap" (chance the pick changes under a Polya-urn
+    # predictive over the revealed tests, see .bootstrap), "voi" (expected value of
+    # information from the selector's posterior; "change" for selectors without one),
+    # "change", "weighted" (change x difficulty), "difficulty", "uniform" (fewest tests
+    # first: fixed-M growing in step)
     samples: int = 24  # "voi"/"bootstrap": Monte-Carlo draws per estimate
     lookahead: int = 4  # "voi"/"bootstrap": the longest lookahead, in batches (the stop's)
     value_threshold: float = 0.005  # "voi"/"bootstrap": stop when the lookahead's value
