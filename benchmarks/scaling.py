@@ -17,9 +17,9 @@ at exactly fixed-M's share of fixed-100's budget (fixed-M's share is below M % w
 hold fewer than M tests), so "fixed | dynamic" is a same-budget comparison.  The dynamic
 run spends its budget (``spend_all``: once every problem has stopped early, the stopped
 ones resume fewest-tests-first); where it would have stopped is the "early stop" column.
-Selectors: ``robust`` (the recommended selector by name; without a posterior it allocates
-by the subsample change estimate), ``b4`` (allocates by expected value of information from
-its posterior) and ``NAME@MODEL`` (NAME selects, MODEL's posterior allocates).  Also per
+Selectors: ``robust`` (the recommended selector by name), ``b4`` and ``NAME@MODEL`` (NAME
+selects, MODEL's posterior allocates under ``--gain voi``).  ``--gain`` picks the
+allocation estimate (default: the policy's, the urn change estimate ``bootstrap``).  Also per
 run: the paper's per-difficulty buckets (problems by their share of correct candidates;
 labels used only for reporting) and the posterior's calibration at 50 % (predicted vs
 actual pick correctness, P(no candidate correct) where none is / some is).
@@ -555,9 +555,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="also the oracle allocation (labels; slow)")
     ap.add_argument("--initial", type=int, default=ScalingPolicy.initial)
     ap.add_argument("--batch", type=int, default=ScalingPolicy.batch)
-    ap.add_argument("--gain", default=ScalingPolicy.gain)
+    ap.add_argument("--gain", default=ScalingPolicy.gain,
+                    help="allocation estimate: voi (the selector's posterior), bootstrap "
+                         "(Polya urn over the revealed tests), change, weighted, "
+                         "difficulty, uniform")
     ap.add_argument("--samples", type=int, default=ScalingPolicy.samples,
-                    help="Monte-Carlo hypotheses per value estimate (gain voi)")
+                    help="Monte-Carlo draws per estimate (gain voi / bootstrap)")
     ap.add_argument("--threshold", type=float, default=None,
                     help="stop threshold (default: the policy's for the gain)")
     ap.add_argument("--min-tests", type=int, default=ScalingPolicy.min_tests)

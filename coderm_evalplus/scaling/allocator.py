@@ -6,11 +6,18 @@ after a small first batch of tests per problem the run already knows a lot about
 problem, and what matters for allocation is not "hard" in the abstract but *whether the
 next tests can still move this problem's pick*.
 
-Gain.  A selector exposing ``posterior`` (``b4``; :func:`.voi.posterior_of`) gets
-allocation by expected value of information (``gain="voi"``, :mod:`.voi`): the greedy
-ranks problems by the best value per test over k in (``batch``, ``lookahead`` x
-``batch``) - one batch may be too few to flip a pick that four would.  A selector without
-one falls back to the jackknife change estimate (:mod:`.estimate`).
+Gain.  The default, ``gain="bootstrap"`` (:mod:`.bootstrap`), ranks problems, for every
+selector, by the expected change of the tie set under a Polya-urn predictive over the
+problem's revealed tests, as the best change per test over k in (``batch``,
+``lookahead`` x ``batch``) - one batch may be too few to flip a pick that four would.  It
+reads no posterior, so a confidently wrong one cannot hide where tests would move the
+pick (why it replaced "voi" as the default: docs/results.md); its stop is "stable" with
+``value_threshold`` (the change bounds the accuracy change, so the argument below holds
+for it too), and it has no "decided" stop of its own (no headroom bound).
+``gain="voi"``: a selector exposing ``posterior`` (``b4``, ``robust``;
+:func:`.voi.posterior_of`) is ranked by the expected value of information (:mod:`.voi`)
+over the same lookaheads; a selector without one falls back to the jackknife change
+estimate (:mod:`.estimate`).
 
 Allocation.  Every problem first gets ``initial`` tests (at most a quarter of its pool
 when the pool size is known; the same cap applies to ``batch``).  Then, greedily, the
@@ -45,6 +52,7 @@ import numpy as np
 
 from ..model import OutcomeMatrix, Problem, Selection, Verdict
 from ..seeding import task_rng
+from .bootstrap import change_of_tests
 from .contenders import bound_contenders, exact_contenders
 from .estimate import Difficulty, change_estimate, estimate_difficulty, program_keys, vote_locked
 from .policy import FitFn, ScalingPolicy, SelectFn
@@ -165,6 +173,26 @@ def _value_of_tests(state: ProblemState, select: SelectFn, posterior: PosteriorF
         * policy.batch
 
 
+def _bootstrap_change(state: ProblemState, select: SelectFn, policy: ScalingPolicy,
+                      seed: int, horizon: int | None) -> None:
+    """``gain="bootstrap"``: as :func:`_value_of_tests`, with the expected change of the
+    tie set under the urn predictive over the revealed tests (:mod:`.bootstrap`) in
+    place of the posterior's value."""
+    p, v = state.problem, state.verdicts
+    assert state.selection is not None
+    tied = np.asarray(state.selection.tied, dtype=int)
+    ks = [policy.batch, policy.batch * policy.lookahead]
+    if horizon is not None:
+        ks = [max(1, min(k, horizon)) for k in ks]
+    rows = None if state.alive is None or state.alive.all() else np.flatnonzero(state.alive)
+    values = change_of_tests(p, v, select, tied, ks, policy.samples,
+                             task_rng(seed, p.task_id, f"urn{v.shape[1]}"), rows)
+    state.value = (values[0], values[1])
+    state.change = max(0.0, values[1])
+    state.gain = max(0.0, max(val / k for val, k in zip(values, ks, strict=True))) \
+        * policy.batch
+
+
 def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: int,
             remaining: int | None, cluster_weighted: bool = True,
             posterior: PosteriorFn | None = None) -> None:
@@ -181,6 +209,12 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
         state.gain = 1.0 / (1 + state.tests)
         horizon = _horizon(policy, remaining, state.tests)
         state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
+        return
+    if policy.gain == "bootstrap":
+        _bootstrap_change(state, select, policy, seed, _horizon(policy, remaining, state.tests))
+        if policy.cost == "pairs":  # expected gain per execution, not per test
+            state.gain /= max(1, state.contenders) / max(1, len(state.programs))
+        _stop(state, policy, remaining, cluster_weighted, passed, value_rule=True)
         return
     if policy.gain == "voi" and posterior is not None:
         _value_of_tests(state, select, posterior, policy, seed,

@@ -30,12 +30,15 @@ class ScalingPolicy:
     min_tests: int = 10  # no probabilistic stop before this many tests
     resamples: int = 16  # jackknife subsets per estimate
     round_size: int = 1  # problems granted per round (>1 batches executor / generator calls)
-    gain: str = "voi"  # "voi" (expected value of information from the selector's
-    # posterior; "change" for selectors without one), "change", "weighted" (change x
-    # difficulty), "difficulty", "uniform" (fewest tests first: fixed-M growing in step)
-    samples: int = 24  # "voi": Monte-Carlo hypotheses per value estimate
-    lookahead: int = 4  # "voi": the longest lookahead, in batches (also the stop's)
-    value_threshold: float = 0.005  # "voi": stop when the lookahead's value is below
+    gain: str = "bootstrap"  # "bootstrap" (chance the pick changes under a Polya-urn
+    # predictive over the revealed tests, see .bootstrap), "voi" (expected value of
+    # information from the selector's posterior; "change" for selectors without one),
+    # "change", "weighted" (change x difficulty), "difficulty", "uniform" (fewest tests
+    # first: fixed-M growing in step)
+    samples: int = 24  # "voi"/"bootstrap": Monte-Carlo draws per estimate
+    lookahead: int = 4  # "voi"/"bootstrap": the longest lookahead, in batches (the stop's)
+    value_threshold: float = 0.005  # "voi"/"bootstrap": stop when the lookahead's value
+    # (or expected change) is below
     novelty: float = 2.0  # floor novelty / (k + 2) on the change estimate (0: none)
     prune: str = "none"  # candidate pruning: "none", "exact", "bound" (see .contenders)
     delta: float = 0.002  # "bound": error probability of one pruning decision
@@ -51,7 +54,7 @@ class ScalingPolicy:
         if self.resamples < 1 or self.min_tests < 0 or self.stop_threshold < 0:
             raise ValueError("scaling policy: resamples >= 1, min_tests >= 0, "
                              "stop_threshold >= 0")
-        if self.gain not in ("voi", "weighted", "change", "difficulty", "uniform"):
+        if self.gain not in ("voi", "bootstrap", "weighted", "change", "difficulty", "uniform"):
             raise ValueError(f"scaling policy: unknown gain {self.gain!r}")
         if self.prune not in PRUNE_RULES:
             raise ValueError(f"scaling policy: unknown prune rule {self.prune!r} "

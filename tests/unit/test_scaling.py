@@ -136,7 +136,8 @@ def test_decided_problem_stops_exactly_when_pool_cannot_catch_up():
     p, m = decided_problem(12)
     source = CountingSource({p.task_id: m})
     alloc = allocate([p], source, coderm(), budget=100,
-                     policy=ScalingPolicy(initial=5, batch=1, min_tests=1000))
+                     policy=ScalingPolicy(gain="change", initial=5, batch=1,
+                                         min_tests=1000))
     # after 6 tests the outsiders trail by 6 with 6 left: tie possible; after 7, 7 > 5
     assert alloc.states[p.task_id].stopped == "decided"
     assert alloc.states[p.task_id].tests == 7 == source.revealed[p.task_id]
@@ -149,7 +150,7 @@ def test_decided_problem_gets_no_more_budget_contested_one_does():
     q, c = contested_problem()
     source = CountingSource({p.task_id: m, q.task_id: c})
     alloc = allocate([p, q], source, coderm(), budget=40,
-                     policy=ScalingPolicy(initial=5, batch=5, min_tests=5, novelty=0))
+                     policy=ScalingPolicy(gain="change", initial=5, batch=5, min_tests=5, novelty=0))
     assert alloc.states["decided"].tests == 5
     assert alloc.states["decided"].stopped == "stable"
     assert alloc.states["contested"].tests == 35
@@ -256,7 +257,7 @@ def test_novelty_floor_keeps_a_not_yet_discriminated_problem_alive():
     runs = {}
     for novelty in (0.0, 2.0):
         runs[novelty] = allocate([p], MatrixSource({"late": m}), coderm(), budget=30,
-                                 policy=ScalingPolicy(initial=5, batch=5, min_tests=5,
+                                 policy=ScalingPolicy(gain="change", initial=5, batch=5, min_tests=5,
                                                       novelty=novelty))
     assert runs[0.0].states["late"].tests == 5
     assert runs[0.0].states["late"].stopped == "stable"

@@ -68,7 +68,9 @@ def random_set(seed: int, n_problems: int = 6) -> tuple[list[Problem], dict[str,
 
 def full_run_policy(prune: str, **kw) -> ScalingPolicy:
     """Every problem gets its whole pool (the allocator only decides who runs it)."""
-    return ScalingPolicy(initial=3, batch=4, stop_threshold=0.0, novelty=0.0, resamples=2,
+    # the change gain with a zero threshold and no floor never stops a problem early
+    return ScalingPolicy(gain="change", initial=3, batch=4, stop_threshold=0.0, novelty=0.0,
+                         resamples=2,
                          prune=prune, **kw)
 
 

@@ -60,7 +60,7 @@ def test_certain_pick_has_no_value_and_gets_no_more_tests() -> None:
     b4 = get_selector("b4")
     pc, mc = certain()
     pt, mt = near_tie()
-    policy = ScalingPolicy(initial=10, batch=5, round_size=1, min_tests=10)
+    policy = ScalingPolicy(gain="voi", initial=10, batch=5, round_size=1, min_tests=10)
     alloc = allocate([pc, pt], MatrixSource({"certain": mc, "near_tie": mt}), b4.select,
                      budget=30, policy=policy)
     st = alloc.states
@@ -80,7 +80,7 @@ def test_near_tie_ranks_first_for_the_next_batch() -> None:
     b4 = get_selector("b4")
     pc, mc = certain()
     pt, mt = near_tie()
-    policy = ScalingPolicy(initial=10, batch=5, round_size=1, min_tests=40)
+    policy = ScalingPolicy(gain="voi", initial=10, batch=5, round_size=1, min_tests=40)
     first = allocate([pc, pt], MatrixSource({"certain": mc, "near_tie": mt}), b4.select,
                      budget=20, policy=policy)
     assert first.states["near_tie"].gain > 0.05
@@ -150,7 +150,7 @@ def test_spend_all_resumes_stopped_problems_fewest_tests_first() -> None:
     b4 = get_selector("b4")
     pc, mc = certain()
     pt, mt = near_tie()
-    policy = ScalingPolicy(initial=10, batch=5, round_size=1, spend_all=True)
+    policy = ScalingPolicy(gain="voi", initial=10, batch=5, round_size=1, spend_all=True)
     alloc = allocate([pc, pt], MatrixSource({"certain": mc, "near_tie": mt}), b4.select,
                      budget=40, policy=policy)
     assert alloc.settled_at == 25  # where the run would have stopped

@@ -1,0 +1,111 @@
+"""Chance that more tests change the pick, from the revealed tests themselves.
+
+Why not the selector's posterior (:mod:`.voi`): a parametric posterior is only as good
+as its model, and B4's model treats every test as independent evidence.  Generated tests
+are not: many are near-copies of one another (the same input, or inputs that exercise the
+same branch), so after a handful of agreeing tests the posterior puts nearly all its mass
+on one cluster whether or not it is right.  The value of information is bounded by
+``1 - P(none) - P(pick correct)`` - with the pick held at ~90 % there is no value left
+anywhere, and the allocation degenerates to fewest-tests-first with extra noise.
+
+The estimate here replaces the model by exchangeability, the one assumption a replayed or
+generated pool does satisfy: the next tests of a problem are draws from the same
+generator as its revealed ones.  The predictive of the next ``k`` columns is then the
+Bayesian bootstrap / Polya urn over the ``m`` revealed columns (the posterior predictive
+of a Dirichlet process): draw each next column as a copy of a revealed one with weight 1
+each, or of a column drawn earlier in the same simulation with weight 1 (so the draws are
+exchangeable and correlated, as the real tests are), or - with weight ``alpha = 1``, the
+uniform Dirichlet prior's, not tuned - a *novel* column that no revealed test resembles,
+on which each pass-set cluster passes or fails on a fair coin (nothing says which).  The
+novel draw is what keeps a problem whose first tests all look alike from being written
+off for good: its chance decays as ``1 / (m + 1)``, by the rule of succession.
+
+The value of ``k`` more tests is the expected Jaccard distance between the tie set now
+and the tie set of the configured selector on the matrix grown by the ``k`` simulated
+columns.  Why that: tie-aware accuracy changes by at most that distance
+(``|acc(A) - acc(B)| <= 1 - J(A, B)``), so the estimate bounds the expected accuracy
+change of the next tests; it is high exactly where the pick is contested on the evidence
+already seen (resampling the revealed columns tips the vote to the runner-up) and near
+zero where one behaviour passes everything and nothing else is close (no resample of the
+columns can lift another candidate over it).  Redundant tests count as what they are: a
+column repeated ten times is one urn entry ten times, and resampling it cannot produce a
+disagreement that the revealed tests never showed.
+
+What it gives up: it is not a value (a contested pick among wrong behaviours scores as
+high as one with the right behaviour in it), and it reads no posterior, so it works for
+every selector.  Cost: ``samples`` selector calls per lookahead, like :mod:`.voi`
+(the longest lookahead's columns are drawn once; shorter ones use its prefixes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..model import OutcomeMatrix, Problem, Verdict
+from .estimate import jaccard_distance
+from .policy import SelectFn
+
+NOVEL_WEIGHT = 1.0  # alpha of the Dirichlet process: the uniform prior's weight
+
+
+def _mask(idx: Sequence[int] | np.ndarray, n: int) -> np.ndarray:
+    m = np.zeros(n, dtype=bool)
+    m[np.asarray(idx, dtype=int)] = True
+    return m
+
+
+def simulate_columns(verdicts: np.ndarray, k: int, rng: np.random.Generator,
+                     alpha: float = NOVEL_WEIGHT) -> np.ndarray:
+    """``k`` next columns from the Polya urn over the revealed columns (module
+    docstring): candidates x k, int8 verdicts."""
+    n, m = verdicts.shape
+    if m:
+        _, ids = np.unique(verdicts == Verdict.PASS, axis=0, return_inverse=True)
+        ids = ids.ravel()
+    else:
+        ids = np.zeros(n, dtype=int)
+    n_clusters = int(ids.max()) + 1 if n else 0
+    out = np.empty((n, k), dtype=np.int8)
+    for j in range(k):
+        # urn: m revealed + j drawn so far, each weight 1, plus alpha for a novel column
+        u = rng.random() * (m + j + alpha)
+        if u < m + j:
+            i = int(u)
+            out[:, j] = verdicts[:, i] if i < m else out[:, i - m]
+        else:
+            coin = rng.random(n_clusters) < 0.5
+            out[:, j] = np.where(coin[ids], Verdict.PASS, Verdict.FAIL)
+    return out
+
+
+def change_of_tests(problem: Problem, verdicts: np.ndarray, select: SelectFn,
+                    tied: Sequence[int] | np.ndarray, lookaheads: Sequence[int],
+                    samples: int, rng: np.random.Generator,
+                    rows: np.ndarray | None = None) -> list[float]:
+    """Expected Jaccard change of the tie set after ``k`` more tests, for every k in
+    ``lookaheads``, under the urn predictive (module docstring).
+
+    ``rows``: the candidates new tests would run on (contenders); the others get
+    ``NOT_RUN`` in the simulated columns, as the allocator would give them.
+    """
+    k_max = max(lookaheads, default=0)
+    n = verdicts.shape[0]
+    if k_max <= 0 or n == 0:
+        return [0.0 for _ in lookaheads]
+    now = _mask(tied, n)
+    total = np.zeros(len(lookaheads))
+    for _ in range(samples):
+        cols = simulate_columns(verdicts, k_max, rng)
+        if rows is not None:
+            out = np.ones(n, dtype=bool)
+            out[rows] = False
+            cols[out] = Verdict.NOT_RUN
+        for j, k in enumerate(lookaheads):
+            if k <= 0:
+                continue
+            grown = np.concatenate([verdicts, cols[:, :k]], axis=1)
+            sel = select(problem, OutcomeMatrix(problem.task_id, grown), rng)
+            total[j] += jaccard_distance(_mask(sel.tied, n), now)
+    return [float(t) / samples for t in total]
