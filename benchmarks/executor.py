@@ -316,6 +316,172 @@ def determinism(problems, jobs: int) -> dict:
                                        for p in problems) for n in names}}
 
 
+# --------------------------------------------------------------------------- hang classes
+
+HANG_CLASSES = {
+    "a": "state repeats (proved)",
+    "b": "state changes at every loop head (growing: not provable this way)",
+    "c": "unwatchable (non-plain values, nondeterministic source, C or for loops)",
+    "d": "ends before 1 s",
+}
+
+
+def _classify_child(program: str, test: str, out_fd: int) -> None:
+    """In a forked child: run the pair under the hang watch with a 1 s limit of user CPU
+    (ITIMER_VIRTUAL) and write its class.  For (b) it also says whether only int tokens
+    changed between the last two states of a frame (a counter moving, all else fixed)."""
+    import mmap
+
+    from coderm_evalplus.execute import worker
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    os.dup2(1, 2)
+    result: dict = {}
+    try:
+        resource_ok = worker.hang_provable(program) and worker.hang_provable(test, test=True) \
+            and not worker.may_touch_shared_state(program) \
+            and not worker.may_touch_shared_state(test)
+        last: dict = {}
+        diffs: list[str] = []
+
+        class Watch(worker.HangWatch):
+            def _step(self, frame) -> None:
+                before = last.get(frame)
+                super()._step(frame)
+                entry = self.frames.get(frame)
+                if entry is None:
+                    return
+                state = worker._state(frame, self.ns)
+                if before is not None and len(before) == len(state):
+                    changed = [i for i, (x, y) in enumerate(zip(before, state)) if x != y]
+                    ints = all(type(before[i]) is int and before[i - 1] is int
+                               for i in changed)
+                    diffs.append("ints" if ints else "values")
+                elif before is not None:
+                    diffs.append("size")
+                last[frame] = state
+
+        class Over(BaseException):
+            pass
+
+        over = []
+
+        def on_vt(signum, frame):
+            over.append(1)
+            raise Over
+
+        shm = mmap.mmap(-1, 4096)
+        watch = Watch(1.0, shm)
+        signal.signal(signal.SIGVTALRM, on_vt)
+        pc = compile(program, "<candidate>", "exec")
+        tc = compile(test, "<test>", "exec")
+        ns = worker._fresh_namespace()
+        started = time.thread_time()
+        if resource_ok:
+            watch.start(0, ns, program, test)
+        signal.setitimer(signal.ITIMER_VIRTUAL, 1.0)
+        worker.run_pair(pc, tc, "assert", None, ns)  # the pair below run_pair's frame
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        hit_limit = bool(over)
+        cpu = time.thread_time() - started
+        watch.stop()
+        hit_limit = hit_limit or cpu >= 0.99
+        if watch.proved:
+            cls = "a"
+        elif not hit_limit:
+            cls = "d"
+        elif watch.states > 1 and watch.refused == watch.too_large or \
+                watch.too_large and watch.refused == watch.too_large:
+            cls = "b"  # states taken and never equal, or grown past the size budget
+        else:
+            cls = "c"
+        result = {"class": cls, "cpu": min(cpu, 1.0) if cls != "a" else 1.0,
+                  "proof_cpu": cpu if cls == "a" else None, "states": watch.states,
+                  "refused": watch.refused, "too_large": watch.too_large,
+                  "deterministic": resource_ok,
+                  "diffs": sorted(set(diffs))}
+    except BaseException as exc:  # noqa: BLE001 - a report line whatever happened
+        result = {"class": "c", "cpu": 1.0, "error": repr(exc)[:200]}
+    os.write(out_fd, (json.dumps(result) + "\n").encode())
+
+
+def classify_hangs(problems, n: int, jobs: int, seed: int) -> dict:
+    """Classify ``n`` pairs of the workload that run longer than 50 ms (those our
+    executor times out at a 0.05 s limit; distinct sources), each in a forked child."""
+    from coderm_evalplus.execute.base import Limits
+    from coderm_evalplus.execute.runner import execute_problems
+
+    mats = execute_problems(problems, jobs=jobs, limits=Limits(time_limit=0.05))
+    slow = sorted({(p.candidates[c].source, p.tests[t].source) for p in problems
+                   for c, t in zip(*(mats[p.task_id].verdicts == TIMEOUT).nonzero())})
+    rng = random.Random(seed)
+    picked = rng.sample(slow, min(n, len(slow)))
+    results = []
+    running: dict[int, tuple[int, float]] = {}
+    running_pairs: dict[int, tuple[str, str]] = {}
+    queue = list(picked)
+    while queue or running:
+        while queue and len(running) < jobs:
+            program, test = queue.pop()
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(r)
+                try:
+                    os.setsid()
+                    _classify_child(program, test, w)
+                finally:
+                    os._exit(0)
+            os.close(w)
+            running[pid] = (r, time.monotonic())
+            running_pairs[pid] = (program, test)
+        pid, _ = os.wait()
+        r, t0 = running.pop(pid, (None, 0.0))
+        if r is None:
+            continue
+        data = os.read(r, 65536)
+        os.close(r)
+        try:
+            results.append(json.loads(data.decode().splitlines()[0]))
+            results[-1]["pair"] = running_pairs.pop(pid)
+        except (ValueError, IndexError):
+            results.append({"class": "c", "cpu": 1.0, "error": "no report"})
+    total_cpu = sum(x["cpu"] for x in results) or 1.0
+    classes = {}
+    for k in HANG_CLASSES:
+        rows = [x for x in results if x["class"] == k]
+        classes[k] = {"pairs": len(rows), "cpu_s": sum(x["cpu"] for x in rows),
+                      "cpu_share": sum(x["cpu"] for x in rows) / total_cpu}
+    growing = [x for x in results if x["class"] == "b"]
+    return {"slow_distinct_pairs": len(slow), "classified": len(results),
+            "classes": classes,
+            "proof_cpu_mean_s": (sum(x["proof_cpu"] for x in results if x["class"] == "a")
+                                 / max(classes["a"]["pairs"], 1)),
+            "growing_only_ints": sum(1 for x in growing if x.get("diffs") == ["ints"]),
+            "unwatchable_nondeterministic": sum(1 for x in results if x["class"] == "c"
+                                                and not x.get("deterministic", True)),
+            "pairs": results}
+
+
+def print_hang_classes(h: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"Pairs running > 50 ms: {h['classified']} of {h['slow_distinct_pairs']} "
+              "distinct, each classified under the hang watch with a 1 s CPU limit")
+    for col in ("class", "pairs", "CPU at the rule s", "share of that CPU"):
+        t.add_column(col, justify="right")
+    for k, name in HANG_CLASSES.items():
+        c = h["classes"][k]
+        t.add_row(f"({k}) {name}", f"{c['pairs']}", f"{c['cpu_s']:.1f}",
+                  f"{100 * c['cpu_share']:.0f} %")
+    Console(width=160).print(t)
+    Console(width=160).print(
+        f"proof CPU per proved pair: {1e3 * h['proof_cpu_mean_s']:.0f} ms; (b) whose "
+        f"states differ only in int values: {h['growing_only_ints']}; (c) with a "
+        f"nondeterministic or unsafe source: {h['unwatchable_nondeterministic']}")
+
+
 def _workload(args):
     """(problems, code of a pair as the paper's executor runs it)."""
     if args.workload == "unittest":
@@ -500,12 +666,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", dest="json_out", default=None)
     ap.add_argument("--no-default", action="store_true",
                     help="do not add the default time limit to --limits")
+    ap.add_argument("--classify-hangs", type=int, default=0, metavar="N",
+                    help="instead: classify N pairs that run > 50 ms (repeating state, "
+                         "growing state, unwatchable, ends before 1 s)")
     ap.add_argument("--memory", type=int, default=0, metavar="PAIRS",
                     help="instead: run PAIRS synthetic cheap pairs and print peak RSS")
     args = ap.parse_args(argv)
     if args.memory:
         result = memory_run(args.memory, args.jobs)
         print(json.dumps(result))
+        if args.json_out:
+            with open(args.json_out, "w") as f:
+                json.dump(result, f, indent=1)
+        return 0
+    if args.classify_hangs:
+        problems, _ = _workload(args)
+        result = classify_hangs(problems, args.classify_hangs, args.jobs, args.seed)
+        print_hang_classes(result)
         if args.json_out:
             with open(args.json_out, "w") as f:
                 json.dump(result, f, indent=1)

@@ -533,21 +533,31 @@ def hang_provable(source: str | ast.Module, test: bool = False) -> bool:
 
 
 def _clean_lines(source: str) -> frozenset[int]:
-    """Loop heads: first lines of ``while`` bodies, where a statement starts with nothing
-    on its frame's value stack (every pass of a loop goes through its head once, so a
-    repeated state shows there, at one snapshot per pass).
+    """The loop heads of :func:`_loop_lines`."""
+    return _loop_lines(source)[0]
 
-    At such a line's ``line`` trace event a frame's whole state is its locals and
-    globals.  Not clean: statements inside ``for`` (the iterator is on the stack),
-    ``with`` (the exit), ``except``/``finally``/``match`` bodies (the exception, the
-    subject), and every line an expression continues onto or starts on later than its
-    statement, or that holds a comprehension or lambda (their own loops)."""
+
+def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
+    """(loop heads, ``for`` header lines) of a source.
+
+    Loop heads: first lines of ``while`` bodies, where a statement starts with nothing on
+    its frame's value stack but the iterators of enclosing ``for`` loops (every pass of a
+    loop goes through its head once, so a repeated state shows there, at one snapshot
+    per pass).  At such a line's ``line`` trace event a frame's whole state is its
+    locals, its globals and those iterators - which only their ``for`` header moves, and
+    every pass through a header is a ``line`` event on a header line (a backward jump, or
+    the first entry), at which the watch forgets the frame's states.  Not clean:
+    statements inside ``with`` (the exit is on the stack), ``except``/``finally``/
+    ``match`` bodies (the exception, the subject), every line an expression continues
+    onto or starts on later than its statement, or that holds a comprehension or lambda
+    (their own loops), and heads on a header line."""
     tree = _syntax_tree(source)
     if tree is None:
-        return frozenset()
+        return frozenset(), frozenset()
     clean: set[int] = set()
     dirty: set[int] = set()
     heads: set[int] = set()
+    headers: set[int] = set()
 
     def expressions(stmt: ast.stmt) -> None:
         for child in ast.iter_child_nodes(stmt):
@@ -575,6 +585,10 @@ def _clean_lines(source: str) -> frozenset[int]:
                     heads.add(stmt.body[0].lineno)
                 body(stmt.body, ok)
                 body(stmt.orelse, ok)
+            elif isinstance(stmt, ast.For):
+                headers.update(range(stmt.lineno, (stmt.iter.end_lineno or stmt.lineno) + 1))
+                body(stmt.body, ok)
+                body(stmt.orelse, ok)
             elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
                 body(stmt.body, ok)
                 body(stmt.orelse, ok)
@@ -589,7 +603,7 @@ def _clean_lines(source: str) -> frozenset[int]:
                     body(case.body, False)
 
     body(tree.body, True)
-    return frozenset((clean - dirty) & heads)
+    return frozenset((clean - dirty - headers) & heads), frozenset(headers)
 
 
 class _Unprovable(Exception):
@@ -621,7 +635,7 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET) -> tuple:
 
     def freeze(obj, depth: int) -> None:
         if _len(out) > budget or depth > 60:
-            raise _Unprovable
+            raise _Unprovable("size")
         t = _type(obj)
         if t in _PLAIN_SCALARS:
             add(t)
@@ -740,7 +754,7 @@ class HangWatch:
         self.limit = limit
         self.shm = shm
         self._g = self._global  # one bound method: what sys.gettrace() must still return
-        self.lines: dict[str, frozenset[int]] = {}
+        self.lines: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
         self.sources: dict[str, str] = {}
         self.ns: dict | None = None
         self.index = -1
@@ -751,6 +765,8 @@ class HangWatch:
         self.armed = self.tracing = self.proved = self.disturbed = self.traced = False
         self.abandon = False
         self.frames: dict = {}
+        # states taken / refused / refused for their size (benchmarks read these)
+        self.states = self.refused = self.too_large = 0
         self.t_cpu = self.t_wall = 0.0
 
     def start(self, index: int, ns: dict, program: str, test: str) -> None:
@@ -771,13 +787,13 @@ class HangWatch:
         self.frames = {}
         self.ns = None
 
-    def _clean(self, filename: str) -> frozenset[int]:
-        lines = self.lines.get(filename + "\0" + self.sources.get(filename, ""))
+    def _loops(self, filename: str) -> tuple[frozenset[int], frozenset[int]]:
+        key = filename + "\0" + self.sources.get(filename, "")
+        lines = self.lines.get(key)
         if lines is None:
             if _len(self.lines) > 512:
                 self.lines.clear()
-            lines = _clean_lines(self.sources.get(filename, ""))
-            self.lines[filename + "\0" + self.sources.get(filename, "")] = lines
+            lines = self.lines[key] = _loop_lines(self.sources.get(filename, ""))
         return lines
 
     def _on_timer(self, signum, frame) -> None:
@@ -831,15 +847,21 @@ class HangWatch:
             if event == "line":
                 code = frame.f_code
                 name = code.co_filename
-                if name in self.sources and frame.f_lineno in self._clean(name) and \
-                        code.co_name not in _UNWATCHED_CODE_NAMES and \
-                        not code.co_flags & _GENERATOR_FLAGS:
-                    self._step(frame)
+                if name in self.sources:
+                    heads, headers = self._loops(name)
+                    line = frame.f_lineno
+                    if line in headers:  # a for loop moves on: its iterator is state
+                        self.frames.pop(frame, None)
+                    elif line in heads and code.co_name not in _UNWATCHED_CODE_NAMES \
+                            and not code.co_flags & _GENERATOR_FLAGS:
+                        self._step(frame)
             elif event == "return":
                 self.frames.pop(frame, None)
             elif event == "exception" and _issubclass(arg[0], (RecursionError, MemoryError)):
                 self.disturbed = True
-        except (_Unprovable, RecursionError, MemoryError):
+        except (_Unprovable, RecursionError, MemoryError) as exc:
+            self.refused += 1
+            self.too_large += exc.args == ("size",)
             self.frames.pop(frame, None)
             self.frames[frame] = None  # this frame cannot be watched any more
             if _issubclass(sys.exc_info()[0], (RecursionError, MemoryError)):
@@ -861,6 +883,7 @@ class HangWatch:
         if entry is None:
             return  # unwatchable
         state = _state(frame, self.ns)
+        self.states += 1
         if entry is _MISSING:
             self.frames[frame] = [state, 1, 1]  # tortoise, power, steps since it moved
             return

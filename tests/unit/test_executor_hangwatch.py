@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from coderm_evalplus.execute import worker
-from coderm_evalplus.execute.worker import _clean_lines, hang_provable
+from coderm_evalplus.execute.worker import _loop_lines, hang_provable
 from coderm_evalplus.model import Verdict
 
 WORKER = Path(worker.__file__)
@@ -66,6 +66,15 @@ def test_a_repeating_state_is_a_timeout_long_before_the_limit(server):
     assert wall < 4.0
 
 
+def test_a_repeating_state_inside_a_for_loop_is_proved(server):
+    program = ("def f(xs):\n    ys = list(xs)\n    for i in range(len(ys)):\n"
+               "        while ys[i] % 2 == 0:\n            ys[i] //= 2\n    return ys\n")
+    verdicts, wall = server.run(program, ["assert f([4, 0, 3]) == [1, 0, 3]",
+                                          "assert f([4, 3]) == [1, 3]"], limit=5.0)
+    assert verdicts == [TIMEOUT, PASS]
+    assert wall < 4.0
+
+
 def test_a_growing_state_proves_nothing_and_times_out_at_the_limit(server):
     verdicts, wall = server.run(GROWS, ["assert f(1) == 2"], limit=0.6)
     assert verdicts == [TIMEOUT]
@@ -77,7 +86,7 @@ def test_a_growing_state_proves_nothing_and_times_out_at_the_limit(server):
 ENDS = {
     # the callee g's loop-head state recurs across calls; each call returns
     "callee": "def g():\n    i = 0\n    while i < 3:\n        i += 1\n    return i\n"
-              "def f():\n    k = 0\n    while k < 400000:\n        g()\n        k += 1\n"
+              "def f():\n    k = 0\n    while k < 1500000:\n        g()\n        k += 1\n"
               "    return k\n",
     # x cycles, but a global list grows: the globals are part of the state
     "global": "calls = [0]\ndef f():\n    x = 0\n    while True:\n        x = (x + 1) % 3\n"
@@ -86,11 +95,14 @@ ENDS = {
     "closure": "def f():\n    n = 0\n    def step():\n        nonlocal n\n        n += 1\n"
                "        return n > 1500000\n    x = 0\n    while True:\n"
                "        x = (x + 1) % 3\n        if step():\n            return x\n",
-    # x cycles, but a default argument list (shared between calls) grows
-    "default": "def f(acc=[]):\n    x = 0\n    while True:\n        x = (x + 1) % 3\n"
-               "        acc.append(x)\n        if len(acc) > 1500000:\n            return x\n",
+    # x cycles, but a default argument list (shared between calls) counts up
+    "default": "def f(acc=[0]):\n    x = 0\n    while True:\n        x = (x + 1) % 3\n"
+               "        acc[0] += 1\n        if acc[0] > 1500000:\n            return x\n",
 }
-EXPECTED = {"callee": "400000", "global": "2000001 % 3", "closure": "1500001 % 3",
+# a for loop whose body's while state repeats at each of its passes: the for moves on
+ENDS["for"] = ("def f():\n    t = 0\n    for k in [1] * 1500000:\n        x = 0\n"
+               "        while x < 3:\n            x += k\n        t += 0\n    return x\n")
+EXPECTED = {"for": "3", "callee": "1500000", "global": "2000001 % 3", "closure": "1500001 % 3",
             "default": "1500001 % 3"}
 
 
@@ -98,8 +110,35 @@ EXPECTED = {"callee": "400000", "global": "2000001 % 3", "closure": "1500001 % 3
 def test_a_loop_that_ends_is_never_proved_endless(server, name):
     test = f"assert f() == {EXPECTED[name]}"
     wrong = f"assert f() == ({EXPECTED[name]}) + 1"
-    verdicts, _ = server.run(ENDS[name], [test, wrong], limit=20.0)
+    verdicts, _ = server.run(ENDS[name], [test, wrong], limit=3.0)
     assert verdicts == [PASS, FAIL]
+
+
+class _ForgetsNothingAtForHeaders(worker.HangWatch):
+    def _loops(self, filename):
+        return super()._loops(filename)[0], frozenset()
+
+
+@pytest.mark.parametrize("name", sorted(ENDS))
+def test_each_ending_loop_is_watched_and_not_proved(name):
+    """In-process: the programs above really run past the watch's start and have their
+    states taken (so the test above is not vacuous); the for loop would be 'proved'
+    endless if the watch did not forget a frame's states at its for headers."""
+    program, test = ENDS[name], f"assert f() == {EXPECTED[name]}"
+    for cls in (worker.HangWatch, _ForgetsNothingAtForHeaders):
+        watch = cls(1.0, mmap.mmap(-1, 4096))
+        ns = worker._fresh_namespace()
+        watch.start(0, ns, program, test)
+        try:
+            verdict = worker.run_pair(compile(program, "<candidate>", "exec"),
+                                      compile(test, "<test>", "exec"), "assert", None, ns)
+        finally:
+            watch.stop()
+        if cls is worker.HangWatch:
+            assert watch.traced and watch.states > 0 and not watch.proved
+            assert verdict == PASS
+        elif name == "for":
+            assert watch.proved  # the reset is what keeps this proof out
 
 
 @pytest.mark.parametrize("program", [
@@ -182,17 +221,20 @@ def test_hang_provable(source, provable):
     assert hang_provable(source) is provable
 
 
-def test_loop_heads_are_while_bodies_outside_for_with_and_handlers():
+def test_loop_heads_are_while_bodies_outside_with_and_handlers():
     source = ("def f(x):\n"            # 1
               "    while x:\n"         # 2
               "        x -= 1\n"       # 3  head
-              "    for i in x:\n"      # 4
+              "    for i in x:\n"      # 4  a for header: the watch forgets states here
               "        while i:\n"     # 5
-              "            i -= 1\n"   # 6  inside a for: the iterator is on the stack
+              "            i -= 1\n"   # 6  head (the for iterator moves only at line 4)
               "    try:\n"             # 7
               "        while x:\n"     # 8
               "            x = [y for y in x]\n"  # 9 a comprehension's own loop
               "    except ValueError:\n"  # 10
               "        while x:\n"     # 11
-              "            x -= 1\n")  # 12 inside a handler
-    assert _clean_lines(source) == frozenset({3})
+              "            x -= 1\n"   # 12 inside a handler: the exception is on the stack
+              "    with x:\n"          # 13
+              "        while x:\n"     # 14
+              "            x -= 1\n")  # 15 inside a with: its exit is on the stack
+    assert _loop_lines(source) == (frozenset({3, 6}), frozenset({4}))
