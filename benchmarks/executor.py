@@ -284,6 +284,13 @@ def stratified_paper_seconds(subset_seconds: float, verdicts: list[int], limit: 
     return (total * per_pair + timeouts * limit) / jobs
 
 
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def determinism(problems, jobs: int) -> dict:
     """Our executor at the default limits, twice without a cache: quiet, then with two
     CPU-bound processes per core.  Differing verdicts and picks (coderm, codet, robust)."""
@@ -294,13 +301,17 @@ def determinism(problems, jobs: int) -> dict:
 
     names = ["coderm", "codet", "robust"]
     runs = []
+    cpus: list[float] = []
     for loaded in (False, True):
         started = time.monotonic()
+        cpu0 = _children_cpu()
         if loaded:
             with busy_cores(per_core=2, cores=jobs):
                 mats = execute_problems(problems, jobs=jobs, limits=Limits())
+                cpus.append(_children_cpu() - cpu0)  # before the burners are reaped
         else:
             mats = execute_problems(problems, jobs=jobs, limits=Limits())
+            cpus.append(_children_cpu() - cpu0)
         seconds = time.monotonic() - started
         picks = select_all(problems, mats, names, seed=0)
         runs.append((mats, picks, seconds))
@@ -310,7 +321,8 @@ def determinism(problems, jobs: int) -> dict:
              for p in problems
              for c, t in zip(*(qm[p.task_id].verdicts != lm[p.task_id].verdicts).nonzero())]
     return {"pairs": sum(m.verdicts.size for m in qm.values()),
-            "quiet_seconds": qs, "loaded_seconds": ls,
+            "quiet_seconds": qs, "loaded_seconds": ls, "quiet_cpu_s": cpus[0],
+            "loaded_cpu_s": cpus[1],
             "differing_verdicts": len(moved), "examples": moved[:20],
             "differing_picks": {n: sum(qp[n][p.task_id].index != lp[n][p.task_id].index
                                        for p in problems) for n in names}}
@@ -506,7 +518,7 @@ def run(args) -> dict:
     subset = sorted(rng.sample(range(total), min(args.paper_pairs or total, total)))
     codes = [pair_code(problems[pairs[k][0]], pairs[k][1], pairs[k][2]) for k in subset]
     limits = sorted(set(args.limits) | (set() if args.no_default else {DEFAULT_TIME_LIMIT}),
-                    reverse=True)
+                    reverse=True) if not args.determinism_only else []
     report: dict = {
         "workload": {"kind": args.workload, "paper_clock": args.paper_clock,
                      "tasks": len(problems), "candidates": sum(len(p.candidates) for p in problems),
@@ -521,9 +533,11 @@ def run(args) -> dict:
                               json.dumps(codes))
         stats = ExecutionStats()
         started = time.monotonic()
+        cpu0 = _children_cpu()
         ours = execute_problems(problems, jobs=args.jobs, limits=Limits(time_limit=limit),
                                 stats=stats)
         ours_s = time.monotonic() - started
+        ours_cpu = _children_cpu() - cpu0
         mats = [ours[p.task_id].verdicts for p in problems]
         our_sub = [int(mats[pairs[k][0]][pairs[k][1], pairs[k][2]]) for k in subset]
         disagree = [(problems[pairs[k][0]].task_id, pairs[k][1], pairs[k][2], NAMES[a], NAMES[b])
@@ -545,6 +559,9 @@ def run(args) -> dict:
             "ours_pairs_per_s": ours_rate,
             "ours_distinct_pairs_per_s": stats.pairs_executed / ours_s,
             "ours_seconds": ours_s,
+            "ours_cpu_seconds": ours_cpu,  # servers and runners, all reaped by now
+            "ours_cpu_ms_per_pair": 1e3 * ours_cpu / total,
+            "paper_scale_minutes_2_cores": ours_cpu / total * 1.64e6 / 2 / 60,
             "ratio": ours_rate / paper_rate,
             "paper_seconds_stratified": paper_strat,
             "ratio_stratified": paper_strat / ours_s,
@@ -575,7 +592,7 @@ def run(args) -> dict:
         if args.json_out:  # partial results survive an interrupted run
             with open(args.json_out, "w") as f:
                 json.dump(report, f, indent=1)
-    if args.determinism:
+    if args.determinism or args.determinism_only:
         report["determinism"] = determinism(problems, args.jobs)
         print(f"determinism: {report['determinism']}", file=sys.stderr, flush=True)
     return report
@@ -597,6 +614,7 @@ def print_report(report: dict) -> None:
                   f"Default time limit: {report['default_time_limit']} s.")
     t = Table(title="Executor throughput (pairs/s of the whole workload)")
     for col in ("limit s", "paper pairs/s", "paper s (extrap.)", "ours pairs/s", "ours s",
+                "ours CPU ms/pair", "paper scale min (2 cores)",
                 "ratio", "paper s (strat.)", "ratio (strat.)", "timed-out pairs", "inferred", "timeout floor s", "ours / floor",
                 "disagree", "pass-set diff", "pass p99 ms", "pass p99.9 ms", "pass max ms"):
         t.add_column(col, justify="right")
@@ -604,7 +622,8 @@ def print_report(report: dict) -> None:
         d = r["pass_durations_ms"]
         t.add_row(f"{r['limit']:g}", f"{r['paper_pairs_per_s']:.1f}",
                   f"{r['paper_seconds_extrapolated']:,.0f}", f"{r['ours_pairs_per_s']:,.0f}",
-                  f"{r['ours_seconds']:.1f}", f"{r['ratio']:.1f}",
+                  f"{r['ours_seconds']:.1f}", f"{r.get('ours_cpu_ms_per_pair', 0):.2f}",
+                  f"{r.get('paper_scale_minutes_2_cores', 0):.1f}", f"{r['ratio']:.1f}",
                   f"{r['paper_seconds_stratified']:,.0f}", f"{r['ratio_stratified']:.1f}",
                   f"{r['timed_out_pairs']:,}",
                   f"{r.get('timeouts_inferred_distinct', 0):,}",
@@ -662,6 +681,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="unittest workload: grouped classes per task (plus large-input ones)")
     ap.add_argument("--determinism", action="store_true",
                     help="add the quiet-vs-loaded row (default limits, no cache)")
+    ap.add_argument("--determinism-only", action="store_true",
+                    help="only the quiet-vs-loaded row (no throughput comparison)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", dest="json_out", default=None)
     ap.add_argument("--no-default", action="store_true",
