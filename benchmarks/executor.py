@@ -28,7 +28,17 @@ counts pairs that pass in one design and not in the other (the paper's 1 s per c
 the reference).  ``--determinism`` adds a row: our executor at the default limits on the
 whole workload twice, no cache, once quiet and once with two CPU-bound processes per core
 (started and killed here), and the number of verdicts and of coderm / codet / robust
-picks that differ.
+picks that differ (``--determinism-only``: that row alone).  Each throughput row also
+gives our CPU per pair (servers and runners, from the children's rusage) and the paper
+scale it implies (1.64 M pairs on 2 cores).
+
+``--classify-hangs N`` instead classifies N distinct pairs that run longer than 50 ms
+(those our executor times out at a 0.05 s limit), each in a forked child under the
+worker's hang watch with a 1 s CPU limit: (a) the whole state repeats (proved), (b) it
+changes at every loop head (a counter or a list growing: not provable by repetition;
+it says how many changed only in int values), (c) unwatchable (non-plain values, a
+nondeterministic source, no watched loop head), (d) ends before 1 s - with each class's
+share of the CPU the time-limit rule spends on them.
 
 Run:  python benchmarks/executor.py [--limits 1.0 0.5 0.25 0.1] [--paper-pairs 3000]
       python benchmarks/executor.py --workload unittest --limits 1.0 --paper-pairs 0 \
