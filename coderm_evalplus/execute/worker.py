@@ -61,8 +61,9 @@ exact: the probe (a program that alone exceeds the limit gives every pair that v
 :func:`hang_key` inference from a timeout at the full limit, cut-and-go-on (the runner
 survives a timed-out pair), and hang proofs.  A hang proof (:class:`HangWatch`): a pair of
 a deterministic program and test (:func:`hang_provable`) still running after 5 % of its
-limit in CPU is traced for at most 3 % more; at each statement start where a candidate or
-test frame's value stack is empty (:func:`_clean_lines`) the frame's whole state - its
+limit in CPU is traced for at most 3 % more; at each ``while`` loop head where a candidate
+or test frame's value stack holds nothing but ``for`` iterators, which move only at ``for``
+headers where the watch forgets the frame's states (:func:`_loop_lines`), its whole state - its
 position, its locals and the module globals, plain values only (:func:`_state`), sharing
 included - goes through Brent's cycle detection.  The same state twice in a frame that
 has not returned in between means the frame repeats itself forever, so the pair is a
