@@ -28,7 +28,17 @@ counts pairs that pass in one design and not in the other (the paper's 1 s per c
 the reference).  ``--determinism`` adds a row: our executor at the default limits on the
 whole workload twice, no cache, once quiet and once with two CPU-bound processes per core
 (started and killed here), and the number of verdicts and of coderm / codet / robust
-picks that differ.
+picks that differ (``--determinism-only``: that row alone).  Each throughput row also
+gives our CPU per pair (servers and runners, from the children's rusage) and the paper
+scale it implies (1.64 M pairs on 2 cores).
+
+``--classify-hangs N`` instead classifies N distinct pairs that run longer than 50 ms
+(those our executor times out at a 0.05 s limit), each in a forked child under the
+worker's hang watch with a 1 s CPU limit: (a) the whole state repeats (proved), (b) it
+changes at every loop head (a counter or a list growing: not provable by repetition;
+it says how many changed only in int values), (c) unwatchable (non-plain values, a
+nondeterministic source, no watched loop head), (d) ends before 1 s - with each class's
+share of the CPU the time-limit rule spends on them.
 
 Run:  python benchmarks/executor.py [--limits 1.0 0.5 0.25 0.1] [--paper-pairs 3000]
       python benchmarks/executor.py --workload unittest --limits 1.0 --paper-pairs 0 \
@@ -285,6 +295,13 @@ def stratified_paper_seconds(subset_seconds: float, verdicts: list[int], limit: 
     return (total * per_pair + timeouts * limit) / jobs
 
 
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def determinism(problems, jobs: int) -> dict:
     """Our executor at the default limits, twice without a cache: quiet, then with two
     CPU-bound processes per core.  Differing verdicts and picks (coderm, codet, robust)."""
@@ -295,13 +312,17 @@ def determinism(problems, jobs: int) -> dict:
 
     names = ["coderm", "codet", "robust"]
     runs = []
+    cpus: list[float] = []
     for loaded in (False, True):
         started = time.monotonic()
+        cpu0 = _children_cpu()
         if loaded:
             with busy_cores(per_core=2, cores=jobs):
                 mats = execute_problems(problems, jobs=jobs, limits=Limits())
+                cpus.append(_children_cpu() - cpu0)  # before the burners are reaped
         else:
             mats = execute_problems(problems, jobs=jobs, limits=Limits())
+            cpus.append(_children_cpu() - cpu0)
         seconds = time.monotonic() - started
         picks = select_all(problems, mats, names, seed=0)
         runs.append((mats, picks, seconds))
@@ -311,10 +332,177 @@ def determinism(problems, jobs: int) -> dict:
              for p in problems
              for c, t in zip(*(qm[p.task_id].verdicts != lm[p.task_id].verdicts).nonzero())]
     return {"pairs": sum(m.verdicts.size for m in qm.values()),
-            "quiet_seconds": qs, "loaded_seconds": ls,
+            "quiet_seconds": qs, "loaded_seconds": ls, "quiet_cpu_s": cpus[0],
+            "loaded_cpu_s": cpus[1],
             "differing_verdicts": len(moved), "examples": moved[:20],
             "differing_picks": {n: sum(qp[n][p.task_id].index != lp[n][p.task_id].index
                                        for p in problems) for n in names}}
+
+
+# --------------------------------------------------------------------------- hang classes
+
+HANG_CLASSES = {
+    "a": "state repeats (proved)",
+    "b": "state changes at every loop head (growing: not provable this way)",
+    "c": "unwatchable (non-plain values, nondeterministic source, C or for loops)",
+    "d": "ends before 1 s",
+}
+
+
+def _classify_child(program: str, test: str, out_fd: int) -> None:
+    """In a forked child: run the pair under the hang watch with a 1 s limit of user CPU
+    (ITIMER_VIRTUAL) and write its class.  For (b) it also says whether only int tokens
+    changed between the last two states of a frame (a counter moving, all else fixed)."""
+    import mmap
+
+    from coderm_evalplus.execute import worker
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+    os.dup2(1, 2)
+    result: dict = {}
+    try:
+        resource_ok = worker.hang_provable(program) and worker.hang_provable(test, test=True) \
+            and not worker.may_touch_shared_state(program) \
+            and not worker.may_touch_shared_state(test)
+        last: dict = {}
+        diffs: list[str] = []
+
+        class Watch(worker.HangWatch):
+            def _step(self, frame) -> None:
+                before = last.get(frame)
+                super()._step(frame)
+                entry = self.frames.get(frame)
+                if entry is None:
+                    return
+                state = worker._state(frame, self.ns)
+                if before is not None and len(before) == len(state):
+                    changed = [i for i, (x, y) in enumerate(zip(before, state)) if x != y]
+                    ints = all(type(before[i]) is int and before[i - 1] is int
+                               for i in changed)
+                    diffs.append("ints" if ints else "values")
+                elif before is not None:
+                    diffs.append("size")
+                last[frame] = state
+
+        class Over(BaseException):
+            pass
+
+        over = []
+
+        def on_vt(signum, frame):
+            over.append(1)
+            raise Over
+
+        shm = mmap.mmap(-1, 4096)
+        watch = Watch(1.0, shm)
+        signal.signal(signal.SIGVTALRM, on_vt)
+        pc = compile(program, "<candidate>", "exec")
+        tc = compile(test, "<test>", "exec")
+        ns = worker._fresh_namespace()
+        started = time.thread_time()
+        if resource_ok:
+            watch.start(0, ns, program, test)
+        signal.setitimer(signal.ITIMER_VIRTUAL, 1.0)
+        worker.run_pair(pc, tc, "assert", None, ns)  # the pair below run_pair's frame
+        signal.setitimer(signal.ITIMER_VIRTUAL, 0)
+        hit_limit = bool(over)
+        cpu = time.thread_time() - started
+        watch.stop()
+        hit_limit = hit_limit or cpu >= 0.99
+        if watch.proved:
+            cls = "a"
+        elif not hit_limit:
+            cls = "d"
+        elif watch.states > 1 and watch.refused == watch.too_large or \
+                watch.too_large and watch.refused == watch.too_large:
+            cls = "b"  # states taken and never equal, or grown past the size budget
+        else:
+            cls = "c"
+        result = {"class": cls, "cpu": min(cpu, 1.0) if cls != "a" else 1.0,
+                  "proof_cpu": cpu if cls == "a" else None, "states": watch.states,
+                  "refused": watch.refused, "too_large": watch.too_large,
+                  "deterministic": resource_ok,
+                  "diffs": sorted(set(diffs))}
+    except BaseException as exc:  # noqa: BLE001 - a report line whatever happened
+        result = {"class": "c", "cpu": 1.0, "error": repr(exc)[:200]}
+    os.write(out_fd, (json.dumps(result) + "\n").encode())
+
+
+def classify_hangs(problems, n: int, jobs: int, seed: int) -> dict:
+    """Classify ``n`` pairs of the workload that run longer than 50 ms (those our
+    executor times out at a 0.05 s limit; distinct sources), each in a forked child."""
+    from coderm_evalplus.execute.base import Limits
+    from coderm_evalplus.execute.runner import execute_problems
+
+    mats = execute_problems(problems, jobs=jobs, limits=Limits(time_limit=0.05))
+    slow = sorted({(p.candidates[c].source, p.tests[t].source) for p in problems
+                   for c, t in zip(*(mats[p.task_id].verdicts == TIMEOUT).nonzero())})
+    rng = random.Random(seed)
+    picked = rng.sample(slow, min(n, len(slow)))
+    results = []
+    running: dict[int, tuple[int, float]] = {}
+    running_pairs: dict[int, tuple[str, str]] = {}
+    queue = list(picked)
+    while queue or running:
+        while queue and len(running) < jobs:
+            program, test = queue.pop()
+            r, w = os.pipe()
+            pid = os.fork()
+            if pid == 0:
+                os.close(r)
+                try:
+                    os.setsid()
+                    _classify_child(program, test, w)
+                finally:
+                    os._exit(0)
+            os.close(w)
+            running[pid] = (r, time.monotonic())
+            running_pairs[pid] = (program, test)
+        pid, _ = os.wait()
+        r, t0 = running.pop(pid, (None, 0.0))
+        if r is None:
+            continue
+        data = os.read(r, 65536)
+        os.close(r)
+        try:
+            results.append(json.loads(data.decode().splitlines()[0]))
+            results[-1]["pair"] = running_pairs.pop(pid)
+        except (ValueError, IndexError):
+            results.append({"class": "c", "cpu": 1.0, "error": "no report"})
+    total_cpu = sum(x["cpu"] for x in results) or 1.0
+    classes = {}
+    for k in HANG_CLASSES:
+        rows = [x for x in results if x["class"] == k]
+        classes[k] = {"pairs": len(rows), "cpu_s": sum(x["cpu"] for x in rows),
+                      "cpu_share": sum(x["cpu"] for x in rows) / total_cpu}
+    growing = [x for x in results if x["class"] == "b"]
+    return {"slow_distinct_pairs": len(slow), "classified": len(results),
+            "classes": classes,
+            "proof_cpu_mean_s": (sum(x["proof_cpu"] for x in results if x["class"] == "a")
+                                 / max(classes["a"]["pairs"], 1)),
+            "growing_only_ints": sum(1 for x in growing if x.get("diffs") == ["ints"]),
+            "unwatchable_nondeterministic": sum(1 for x in results if x["class"] == "c"
+                                                and not x.get("deterministic", True)),
+            "pairs": results}
+
+
+def print_hang_classes(h: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"Pairs running > 50 ms: {h['classified']} of {h['slow_distinct_pairs']} "
+              "distinct, each classified under the hang watch with a 1 s CPU limit")
+    for col in ("class", "pairs", "CPU at the rule s", "share of that CPU"):
+        t.add_column(col, justify="right")
+    for k, name in HANG_CLASSES.items():
+        c = h["classes"][k]
+        t.add_row(f"({k}) {name}", f"{c['pairs']}", f"{c['cpu_s']:.1f}",
+                  f"{100 * c['cpu_share']:.0f} %")
+    Console(width=160).print(t)
+    Console(width=160).print(
+        f"proof CPU per proved pair: {1e3 * h['proof_cpu_mean_s']:.0f} ms; (b) whose "
+        f"states differ only in int values: {h['growing_only_ints']}; (c) with a "
+        f"nondeterministic or unsafe source: {h['unwatchable_nondeterministic']}")
 
 
 def _workload(args):
@@ -341,7 +529,7 @@ def run(args) -> dict:
     subset = sorted(rng.sample(range(total), min(args.paper_pairs or total, total)))
     codes = [pair_code(problems[pairs[k][0]], pairs[k][1], pairs[k][2]) for k in subset]
     limits = sorted(set(args.limits) | (set() if args.no_default else {DEFAULT_TIME_LIMIT}),
-                    reverse=True)
+                    reverse=True) if not args.determinism_only else []
     report: dict = {
         "workload": {"kind": args.workload, "paper_clock": args.paper_clock,
                      "tasks": len(problems), "candidates": sum(len(p.candidates) for p in problems),
@@ -356,9 +544,11 @@ def run(args) -> dict:
                               json.dumps(codes))
         stats = ExecutionStats()
         started = time.monotonic()
+        cpu0 = _children_cpu()
         ours = execute_problems(problems, jobs=args.jobs, limits=Limits(time_limit=limit),
                                 stats=stats)
         ours_s = time.monotonic() - started
+        ours_cpu = _children_cpu() - cpu0
         mats = [ours[p.task_id].verdicts for p in problems]
         our_sub = [int(mats[pairs[k][0]][pairs[k][1], pairs[k][2]]) for k in subset]
         disagree = [(problems[pairs[k][0]].task_id, pairs[k][1], pairs[k][2], NAMES[a], NAMES[b])
@@ -380,6 +570,9 @@ def run(args) -> dict:
             "ours_pairs_per_s": ours_rate,
             "ours_distinct_pairs_per_s": stats.pairs_executed / ours_s,
             "ours_seconds": ours_s,
+            "ours_cpu_seconds": ours_cpu,  # servers and runners, all reaped by now
+            "ours_cpu_ms_per_pair": 1e3 * ours_cpu / total,
+            "paper_scale_minutes_2_cores": ours_cpu / total * 1.64e6 / 2 / 60,
             "ratio": ours_rate / paper_rate,
             "paper_seconds_stratified": paper_strat,
             "ratio_stratified": paper_strat / ours_s,
@@ -410,7 +603,7 @@ def run(args) -> dict:
         if args.json_out:  # partial results survive an interrupted run
             with open(args.json_out, "w") as f:
                 json.dump(report, f, indent=1)
-    if args.determinism:
+    if args.determinism or args.determinism_only:
         report["determinism"] = determinism(problems, args.jobs)
         print(f"determinism: {report['determinism']}", file=sys.stderr, flush=True)
     return report
@@ -432,6 +625,7 @@ def print_report(report: dict) -> None:
                   f"Default time limit: {report['default_time_limit']} s.")
     t = Table(title="Executor throughput (pairs/s of the whole workload)")
     for col in ("limit s", "paper pairs/s", "paper s (extrap.)", "ours pairs/s", "ours s",
+                "ours CPU ms/pair", "paper scale min (2 cores)",
                 "ratio", "paper s (strat.)", "ratio (strat.)", "timed-out pairs", "inferred", "timeout floor s", "ours / floor",
                 "disagree", "pass-set diff", "pass p99 ms", "pass p99.9 ms", "pass max ms"):
         t.add_column(col, justify="right")
@@ -439,7 +633,8 @@ def print_report(report: dict) -> None:
         d = r["pass_durations_ms"]
         t.add_row(f"{r['limit']:g}", f"{r['paper_pairs_per_s']:.1f}",
                   f"{r['paper_seconds_extrapolated']:,.0f}", f"{r['ours_pairs_per_s']:,.0f}",
-                  f"{r['ours_seconds']:.1f}", f"{r['ratio']:.1f}",
+                  f"{r['ours_seconds']:.1f}", f"{r.get('ours_cpu_ms_per_pair', 0):.2f}",
+                  f"{r.get('paper_scale_minutes_2_cores', 0):.1f}", f"{r['ratio']:.1f}",
                   f"{r['paper_seconds_stratified']:,.0f}", f"{r['ratio_stratified']:.1f}",
                   f"{r['timed_out_pairs']:,}",
                   f"{r.get('timeouts_inferred_distinct', 0):,}",
@@ -497,16 +692,29 @@ def main(argv: list[str] | None = None) -> int:
                     help="unittest workload: grouped classes per task (plus large-input ones)")
     ap.add_argument("--determinism", action="store_true",
                     help="add the quiet-vs-loaded row (default limits, no cache)")
+    ap.add_argument("--determinism-only", action="store_true",
+                    help="only the quiet-vs-loaded row (no throughput comparison)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", dest="json_out", default=None)
     ap.add_argument("--no-default", action="store_true",
                     help="do not add the default time limit to --limits")
+    ap.add_argument("--classify-hangs", type=int, default=0, metavar="N",
+                    help="instead: classify N pairs that run > 50 ms (repeating state, "
+                         "growing state, unwatchable, ends before 1 s)")
     ap.add_argument("--memory", type=int, default=0, metavar="PAIRS",
                     help="instead: run PAIRS synthetic cheap pairs and print peak RSS")
     args = ap.parse_args(argv)
     if args.memory:
         result = memory_run(args.memory, args.jobs)
         print(json.dumps(result))
+        if args.json_out:
+            with open(args.json_out, "w") as f:
+                json.dump(result, f, indent=1)
+        return 0
+    if args.classify_hangs:
+        problems, _ = _workload(args)
+        result = classify_hangs(problems, args.classify_hangs, args.jobs, args.seed)
+        print_hang_classes(result)
         if args.json_out:
             with open(args.json_out, "w") as f:
                 json.dump(result, f, indent=1)

@@ -58,8 +58,19 @@ every confirmed pair and could skip a confirmation only by leaving a verdict unk
 a verdict decided by a short limit changes with load (issue 24: at 0.05 s, 733 of 459,000
 CodeT pairs moved between a quiet and a loaded run).  Waits are spared only where that is
 exact: the probe (a program that alone exceeds the limit gives every pair that verdict),
-:func:`hang_key` inference from a timeout at the full limit, and cut-and-go-on (the runner
-survives a timed-out pair).  Wall clock: a pair that sleeps or waits (state S) is cut after
+:func:`hang_key` inference from a timeout at the full limit, cut-and-go-on (the runner
+survives a timed-out pair), and hang proofs.  A hang proof (:class:`HangWatch`): a pair of
+a deterministic program and test (:func:`hang_provable`) still running after 5 % of its
+limit in CPU is traced for at most 3 % more; at each ``while`` loop head where a candidate
+or test frame's value stack holds nothing but ``for`` iterators, which move only at ``for``
+headers where the watch forgets the frame's states (:func:`_loop_lines`), its whole state - its
+position, its locals and the module globals, plain values only (:func:`_state`), sharing
+included - goes through Brent's cycle detection.  The same state twice in a frame that
+has not returned in between means the frame repeats itself forever, so the pair is a
+TIMEOUT now, as it would be after the full limit.  Otherwise the trace goes and the pair
+runs on; the window's CPU is not charged, and a pair that was traced and then ends (or
+that tracing may have disturbed: a RecursionError or MemoryError while traced) is run
+again untraced for its verdict - only proofs and untraced runs decide.  Wall clock: a pair that sleeps or waits (state S) is cut after
 ``time_limit`` of wall time; a working one (R, or D: the kernel works for it) gets its
 whole CPU budget, up to :func:`wall_backstop` (30 x limit + 10 s), which load does not
 reach.  The verdict cache keys verdicts by this policy too.
@@ -133,14 +144,30 @@ class _Cut(BaseException):
 # The child's own bookkeeping must not depend on builtins a test may have replaced.
 _len, _sorted, _list, _dict, _range, _isinstance = len, sorted, list, dict, range, isinstance
 _exec, _issubclass, _type, _int, _float = exec, issubclass, type, int, float
+_tuple = tuple
+_WORKER_FILE = __file__
 _thread_time = time.thread_time
 _monotonic = time.monotonic
 
 _PROTOCOL_VERSION = 1
 
-TIMEOUT_POLICY = "cpu-budget/2: TIMEOUT at time_limit s of CPU (R/D), wall for S, " \
-    "backstop 30L+10s, no screening limit, uncharged imports: numpy pandas matplotlib " \
-    "scipy sklearn seaborn"
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+# torch only where it is installed: its cold import (~1 s of CPU) decided verdicts of
+# candidates that import it (see _WARM_MODULES); the policy name says whether it is warm.
+_WARM_TORCH = ("torch",) if _importable("torch") else ()
+
+TIMEOUT_POLICY = "cpu-budget/3: TIMEOUT at time_limit s of CPU (R/D), wall for S, " \
+    "backstop 30L+10s, no screening limit, hang proofs: repeated whole state " \
+    "(watch at 5% of the limit for 3%, uncharged), uncharged imports: numpy pandas " \
+    "matplotlib scipy sklearn seaborn" + "".join(" " + m for m in _WARM_TORCH)
 """The time-limit rule in force (see the module docstring); part of every verdict-cache
 key, so verdicts judged under an older rule are never replayed."""
 
@@ -323,7 +350,8 @@ _UNREPEATABLE_NAMES = frozenset({
 # matplotlib.pyplot`` costs ~0.9 s of CPU cold, about the 1 s limit, so charged to the
 # pair it made a candidate's probe PASS on a quiet machine and TIMEOUT on a loaded one
 # (HumanEval/132#16 and /108#3 of the CodeT slice: 525 verdicts).  Warm, it costs ~0.
-_WARM_MODULES = frozenset({"numpy", "pandas", "matplotlib", "scipy", "sklearn", "seaborn"})
+_WARM_MODULES = frozenset({"numpy", "pandas", "matplotlib", "scipy", "sklearn", "seaborn",
+                           *_WARM_TORCH})
 # Small stdlib modules candidates import all the time (``from typing import List`` is in
 # one HumanEval sample of three): imported by the server at start, so a fresh runner -
 # one after every timed-out pair - does not import them again (profiled: imports were
@@ -436,6 +464,8 @@ class SourceFacts(NamedTuple):
     repeats: bool  # program_repeats
     hang_key: str | None
     warm: tuple[str, ...]  # warm_imports
+    provable: bool  # hang_provable as a program
+    provable_test: bool  # hang_provable as a test
 
 
 def source_facts(source: str) -> SourceFacts:
@@ -443,9 +473,427 @@ def source_facts(source: str) -> SourceFacts:
     once per run; parsing it once per question was ~5 % of the CPU of a run)."""
     tree = _syntax_tree(source)
     if tree is None:
-        return SourceFacts(False, False, None, ())
+        return SourceFacts(False, False, None, (), False, False)
     return SourceFacts(may_touch_shared_state(tree), program_repeats(tree), hang_key(tree),
-                       tuple(warm_imports(tree)))
+                       tuple(warm_imports(tree)), hang_provable(tree),
+                       hang_provable(tree, test=True))
+
+
+# --------------------------------------------------------------------------- hang proofs
+
+# Imports a program may use and still be watched for a repeated state (see
+# hang_provable): like _REPEATABLE_MODULES without ``sys`` (frames, stdio, exc_info) and
+# with ``unittest`` for test classes.
+_PROVABLE_MODULES = (_REPEATABLE_MODULES - {"sys"}) | {"unittest"}
+# Names whose use makes a repeated state prove nothing: output (a loop that prints
+# forever fills the output cap and fails inside the limit), and everything of
+# _UNREPEATABLE_NAMES.
+_UNPROVABLE_NAMES = _UNREPEATABLE_NAMES | {"print", "sys", "hash", "object"}
+# A frame's state is read only where its value stack is empty (see _clean_lines); code
+# objects of these kinds are never watched (their frames' state lives partly elsewhere).
+_UNWATCHED_CODE_NAMES = frozenset({"<lambda>", "<listcomp>", "<setcomp>", "<dictcomp>",
+                                   "<genexpr>", "<module>"})
+_GENERATOR_FLAGS = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable coro, async gen
+_PROOF_START = 0.05  # fraction of the limit a pair runs before it is watched
+_PROOF_WINDOW = 0.03  # fraction of the limit (CPU) the watch may last, uncharged
+_STATE_BUDGET = 20000  # tokens a state may have; a larger one proves nothing
+
+
+def hang_provable(source: str | ast.Module, test: bool = False) -> bool:
+    """May a repeated state of this program (or test) prove that it never ends?
+
+    Needs what :func:`program_repeats` needs (no clocks, entropy, files, threads, object
+    addresses), minus ``sys`` and output, and no ``is`` comparison except against
+    None/True/False/Ellipsis (two equal states may hold equal values that are not the
+    same objects).  Test sources may define classes (unittest) and import unittest."""
+    tree = _syntax_tree(source)
+    if tree is None:
+        return False
+    modules = _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.AsyncFunctionDef, ast.Await)) or (
+                isinstance(node, ast.ClassDef) and not test):
+            return False
+        if isinstance(node, ast.Import) and any(
+                a.name.split(".")[0] not in modules for a in node.names):
+            return False
+        if isinstance(node, ast.ImportFrom) and (
+                node.level or (node.module or "").split(".")[0] not in modules):
+            return False
+        if isinstance(node, ast.Name) and node.id in _UNPROVABLE_NAMES:
+            return False
+        if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot))
+                                                  for op in node.ops):
+            operands = [node.left, *node.comparators]
+            if not all(isinstance(o, ast.Constant) and o.value in (None, True, False, ...)
+                       and type(o.value) in (type(None), bool, type(...))
+                       or isinstance(o, ast.Name) for o in operands) or sum(
+                    isinstance(o, ast.Constant) for o in operands) < len(operands) - 1:
+                return False
+    return True
+
+
+def _clean_lines(source: str) -> frozenset[int]:
+    """The loop heads of :func:`_loop_lines`."""
+    return _loop_lines(source)[0]
+
+
+def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
+    """(loop heads, ``for`` header lines) of a source.
+
+    Loop heads: first lines of ``while`` bodies, where a statement starts with nothing on
+    its frame's value stack but the iterators of enclosing ``for`` loops (every pass of a
+    loop goes through its head once, so a repeated state shows there, at one snapshot
+    per pass).  At such a line's ``line`` trace event a frame's whole state is its
+    locals, its globals and those iterators - which only their ``for`` header moves, and
+    every pass through a header is a ``line`` event on a header line (a backward jump, or
+    the first entry), at which the watch forgets the frame's states.  Not clean:
+    statements inside ``with`` (the exit is on the stack), ``except``/``finally``/
+    ``match`` bodies (the exception, the subject), every line an expression continues
+    onto or starts on later than its statement, or that holds a comprehension or lambda
+    (their own loops), and heads on a header line."""
+    tree = _syntax_tree(source)
+    if tree is None:
+        return frozenset(), frozenset()
+    clean: set[int] = set()
+    dirty: set[int] = set()
+    heads: set[int] = set()
+    headers: set[int] = set()
+
+    def expressions(stmt: ast.stmt) -> None:
+        for child in ast.iter_child_nodes(stmt):
+            if not isinstance(child, ast.expr):
+                continue
+            for node in ast.walk(child):
+                if not isinstance(node, ast.expr):
+                    continue
+                end = node.end_lineno or node.lineno
+                if node.lineno != stmt.lineno:
+                    dirty.add(node.lineno)
+                dirty.update(range(node.lineno + 1, end + 1))
+                if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp,
+                                     ast.GeneratorExp, ast.Lambda)):
+                    dirty.update(range(node.lineno, end + 1))
+
+    def body(stmts: list, ok: bool) -> None:
+        for stmt in stmts:
+            (clean if ok else dirty).add(stmt.lineno)
+            expressions(stmt)
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                body(stmt.body, True)
+            elif isinstance(stmt, (ast.While, ast.If)):
+                if isinstance(stmt, ast.While) and stmt.body:
+                    heads.add(stmt.body[0].lineno)
+                body(stmt.body, ok)
+                body(stmt.orelse, ok)
+            elif isinstance(stmt, ast.For):
+                headers.update(range(stmt.lineno, (stmt.iter.end_lineno or stmt.lineno) + 1))
+                body(stmt.body, ok)
+                body(stmt.orelse, ok)
+            elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
+                body(stmt.body, ok)
+                body(stmt.orelse, ok)
+                for handler in stmt.handlers:
+                    dirty.add(handler.lineno)
+                    body(handler.body, False)
+                body(stmt.finalbody, False)
+            else:
+                for field in ("body", "orelse", "finalbody"):
+                    body(getattr(stmt, field, None) or [], False)
+                for case in getattr(stmt, "cases", None) or []:
+                    body(case.body, False)
+
+    body(tree.body, True)
+    return frozenset((clean - dirty - headers) & heads), frozenset(headers)
+
+
+class _Unprovable(Exception):
+    """A value whose future the state snapshot cannot vouch for."""
+
+
+_FunctionType = type(_clean_lines)
+_BuiltinType = type(len)
+_ModuleType = type(sys)
+_PLAIN_SCALARS = (type(None), bool, int, str, bytes, type(...))
+_DICT_TYPES: tuple = ()  # filled lazily (collections is preloaded by the server)
+
+
+def _state(frame, ns: dict, budget: int = _STATE_BUDGET) -> tuple:
+    """The whole state a frame's future depends on, as a tuple of tokens that compares
+    equal exactly when the states are equal: its position, its locals, its module's
+    globals (the candidate's and the test's namespace), with object sharing (aliases)
+    encoded.  Raises _Unprovable on anything but plain values (numbers, strings,
+    tuples, lists, dicts, frozensets, deques, the namespace's own functions with their
+    defaults, closures and attributes, stdlib modules, builtins, types)."""
+    import collections
+
+    out: list = [frame.f_code, frame.f_lasti]
+    memo: dict[int, int] = {}
+    add = out.append
+    extend = out.extend
+    dict_types = (dict, collections.Counter, collections.OrderedDict,
+                  collections.defaultdict)
+
+    def freeze(obj, depth: int) -> None:
+        if _len(out) > budget or depth > 60:
+            raise _Unprovable("size")
+        t = _type(obj)
+        if t in _PLAIN_SCALARS:
+            add(t)
+            add(obj)
+            return
+        if t is float:
+            if obj != obj:
+                raise _Unprovable  # NaN: not equal to itself, identity would matter
+            add(t)
+            add(obj.hex())
+            return
+        if t is complex:
+            if obj != obj:
+                raise _Unprovable
+            extend((t, obj.real.hex(), obj.imag.hex()))
+            return
+        seen = memo.get(id(obj))
+        if seen is not None:
+            extend(("@", seen))
+            return
+        memo[id(obj)] = _len(memo)
+        if t is tuple or t is list:
+            extend((t, _len(obj)))
+            for item in obj:
+                freeze(item, depth + 1)
+        elif t in dict_types:
+            extend((t, _len(obj)))
+            if t is collections.defaultdict:
+                freeze(obj.default_factory, depth + 1)
+            for k, v in obj.items():
+                freeze(k, depth + 1)
+                freeze(v, depth + 1)
+        elif t is frozenset:  # immutable: its iteration order is fixed for good
+            extend((t, _len(obj)))
+            for item in obj:
+                freeze(item, depth + 1)
+        elif t is collections.deque:
+            extend((t, obj.maxlen, _len(obj)))
+            for item in obj:
+                freeze(item, depth + 1)
+        elif t is range:
+            extend((t, obj.start, obj.stop, obj.step))
+        elif t is _FunctionType:
+            if obj.__globals__ is not ns:
+                mod = obj.__module__ or ""
+                if mod.split(".")[0] not in _PROVABLE_MODULES:
+                    raise _Unprovable
+                add(obj)  # a stdlib function: identity
+                return
+            extend((t, obj.__code__))
+            freeze(obj.__defaults__, depth + 1)
+            freeze(obj.__kwdefaults__, depth + 1)
+            for cell in obj.__closure__ or ():
+                try:
+                    freeze(cell.cell_contents, depth + 1)
+                except ValueError:  # an empty cell
+                    add("empty cell")
+            freeze(obj.__dict__, depth + 1)
+        elif t is _BuiltinType:
+            owner = obj.__self__
+            if owner is not None and _type(owner) is not _ModuleType:
+                raise _Unprovable  # a bound method: its object is state
+            add(obj)
+        elif t is _ModuleType:
+            if obj.__name__.split(".")[0] not in _PROVABLE_MODULES:
+                raise _Unprovable
+            add(obj)
+        elif _isinstance(obj, type):
+            if obj.__module__ == "solution":  # the test's own class: its attributes too
+                add(obj)
+                for k, v in obj.__dict__.items():
+                    if k in ("__dict__", "__weakref__", "__doc__", "__module__",
+                             "__qualname__"):
+                        continue
+                    add(k)
+                    inner = getattr(v, "__func__", v)  # staticmethod / classmethod
+                    freeze(inner, depth + 1)
+            elif (obj.__module__ or "").split(".")[0] in _PROVABLE_MODULES | {"builtins"}:
+                add(obj)
+            else:
+                raise _Unprovable
+        elif (t.__module__ or "") == "typing":
+            add(obj)  # typing's special forms and aliases: constants
+        else:
+            raise _Unprovable
+
+    freeze(frame.f_locals, 0)
+    for k, v in ns.items():
+        if k != "__builtins__":
+            add(k)
+            freeze(v, 0)
+    return _tuple(out)
+
+
+class _Abandon(BaseException):
+    """Raised by the hang watch inside a pair it proved endless or disturbed."""
+
+
+class HangWatch:
+    """Watches one pair of a runner for a repeated whole state (see the module docstring).
+
+    ``start(ns)`` before a watched pair arms a CPU timer (``ITIMER_PROF``, so the pair's
+    own CPU decides, not the load); when it fires the pair has run ``_PROOF_START`` of the
+    limit, and a trace function goes in for at most ``_PROOF_WINDOW`` of the limit more.
+    At each ``line`` event on a clean line (:func:`_clean_lines`) of a candidate or test
+    frame, that frame's state (:func:`_state`) enters Brent's cycle detection, one per
+    live frame; a state seen before in the same frame, which has not returned since,
+    proves that frame never leaves its loop: ``proved``.  Every frame is traced in the
+    window so that an exception tracing may have caused (RecursionError: the trace
+    function's own frame; MemoryError: the snapshots) is seen: ``disturbed`` - the pair
+    is then run again untraced.  At the end of the window the trace goes, and ``shift``
+    holds the (wall, CPU) seconds of the window, which the pair is not charged.
+    """
+
+    def __init__(self, limit: float, shm: mmap.mmap) -> None:
+        self.limit = limit
+        self.shm = shm
+        self._g = self._global  # one bound method: what sys.gettrace() must still return
+        self.lines: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
+        self.sources: dict[str, str] = {}
+        self.ns: dict | None = None
+        self.index = -1
+        self.reset()
+        signal.signal(signal.SIGPROF, self._on_timer)
+
+    def reset(self) -> None:
+        self.armed = self.tracing = self.proved = self.disturbed = self.traced = False
+        self.abandon = False
+        self.frames: dict = {}
+        # states taken / refused / refused for their size (benchmarks read these)
+        self.states = self.refused = self.too_large = 0
+        self.t_cpu = self.t_wall = 0.0
+
+    def start(self, index: int, ns: dict, program: str, test: str) -> None:
+        self.reset()
+        self.index, self.ns = index, ns
+        self.sources = {"<candidate>": program, "<test>": test}
+        self.armed = True
+        signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_START, 0.001))
+
+    def stop(self) -> None:
+        """After the pair (whatever happened): no timer, no trace, no held frames."""
+        self.armed = False
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        if self.tracing:
+            self._untrace()
+        if self.traced:
+            sys.settrace(None)
+        self.frames = {}
+        self.ns = None
+
+    def _loops(self, filename: str) -> tuple[frozenset[int], frozenset[int]]:
+        key = filename + "\0" + self.sources.get(filename, "")
+        lines = self.lines.get(key)
+        if lines is None:
+            if _len(self.lines) > 512:
+                self.lines.clear()
+            lines = self.lines[key] = _loop_lines(self.sources.get(filename, ""))
+        return lines
+
+    def _on_timer(self, signum, frame) -> None:
+        if not self.armed:
+            return
+        if self.tracing:  # the window is over
+            self._untrace()
+            return
+        inside = frame  # is the pair still running (below run_pair's own frame)?
+        while inside is not None and inside.f_code is not _RUN_PAIR_CODE:
+            inside = inside.f_back
+        if inside is None or frame.f_code is _RUN_PAIR_CODE:
+            return
+        if self.abandon:  # proved or disturbed, and the pair swallowed _Abandon: again
+            signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_WINDOW, 0.001))
+            raise _Abandon
+        self.tracing = self.traced = True
+        self.t_cpu, self.t_wall = _thread_time(), _monotonic()
+        signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_WINDOW, 0.001))
+        f = frame
+        while f is not None and f.f_code is not _RUN_PAIR_CODE:  # the pair's frames only
+            f.f_trace = self._local
+            f = f.f_back
+        sys.settrace(self._g)
+
+    def _untrace(self) -> None:
+        if sys.gettrace() != self._g and not self.abandon:
+            self.disturbed = True  # the trace function failed: the pair saw an exception
+        sys.settrace(None)
+        self.tracing = False
+        self.frames = {}
+        if not self.abandon:
+            self.t_cpu = _thread_time() - self.t_cpu
+            self.t_wall = _monotonic() - self.t_wall
+            # the pair started later, as far as its budget goes: the window is not charged
+            pos, wall, cpu = _HDR.unpack_from(self.shm, 0)
+            if pos == self.index:
+                _HDR.pack_into(self.shm, 0, pos, wall + self.t_wall, cpu + self.t_cpu)
+
+    def _global(self, frame, event, arg):
+        if frame.f_code.co_filename == _WORKER_FILE:
+            return None  # the runner's own code (the timer handler, its bookkeeping)
+        if self.abandon:
+            raise _Abandon
+        return self._local
+
+    def _local(self, frame, event, arg):
+        if not self.tracing or frame.f_code.co_filename == _WORKER_FILE:
+            return None
+        try:
+            if event == "line":
+                code = frame.f_code
+                name = code.co_filename
+                if name in self.sources:
+                    heads, headers = self._loops(name)
+                    line = frame.f_lineno
+                    if line in headers:  # a for loop moves on: its iterator is state
+                        self.frames.pop(frame, None)
+                    elif line in heads and code.co_name not in _UNWATCHED_CODE_NAMES \
+                            and not code.co_flags & _GENERATOR_FLAGS:
+                        self._step(frame)
+            elif event == "return":
+                self.frames.pop(frame, None)
+            elif event == "exception" and _issubclass(arg[0], (RecursionError, MemoryError)):
+                self.disturbed = True
+        except (_Unprovable, RecursionError, MemoryError) as exc:
+            self.refused += 1
+            self.too_large += exc.args == ("size",)
+            self.frames.pop(frame, None)
+            self.frames[frame] = None  # this frame cannot be watched any more
+            if _issubclass(sys.exc_info()[0], (RecursionError, MemoryError)):
+                self.disturbed = True
+        except Exception:
+            self.disturbed = True
+        if self.proved or self.disturbed:
+            # leave the pair: raised here (which also ends the trace), and again by the
+            # timer every window's length while the pair swallows it
+            self.abandon = True
+            self.tracing = False
+            signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_WINDOW, 0.001))
+            raise _Abandon
+        return self._local
+
+    def _step(self, frame) -> None:
+        """Brent's cycle detection on one frame's states."""
+        entry = self.frames.get(frame, _MISSING)
+        if entry is None:
+            return  # unwatchable
+        state = _state(frame, self.ns)
+        self.states += 1
+        if entry is _MISSING:
+            self.frames[frame] = [state, 1, 1]  # tortoise, power, steps since it moved
+            return
+        if state == entry[0]:
+            self.proved = True
+            return
+        if entry[2] == entry[1]:
+            entry[0], entry[1], entry[2] = state, entry[1] * 2, 0
+        entry[2] += 1
 
 
 # --------------------------------------------------------------------------- isolation
@@ -875,9 +1323,11 @@ def _run_unittest_class(ns: dict, class_name: str | None) -> int:
     return PASS
 
 
-def run_pair(program_code, test_code, kind: str, class_name: str | None) -> int:
+def run_pair(program_code, test_code, kind: str, class_name: str | None,
+             ns: dict | None = None) -> int:
     """Run candidate then test in a fresh namespace; return the verdict (no limits here)."""
-    ns = _fresh_namespace()
+    if ns is None:
+        ns = _fresh_namespace()
     try:
         exec(program_code, ns)
         exec(test_code, ns)
@@ -888,6 +1338,9 @@ def run_pair(program_code, test_code, kind: str, class_name: str | None) -> int:
         return FAIL
     except BaseException:  # SystemExit, KeyboardInterrupt, MemoryError, RecursionError...
         return ERROR
+
+
+_RUN_PAIR_CODE = run_pair.__code__
 
 
 def _read_exact(fd: int, n: int) -> bytes:
@@ -967,13 +1420,14 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
                 codes[source] = hit
             return hit
 
+        watch = HangWatch(float(limits.get("time_limit", 1.0)), shm)
         report(_READY, 0)
         pristine = None
         last_program: object = None
         program_code = None
         while True:
             size = _REC_LEN.unpack(_read_exact(cmd_fd, _REC_LEN.size))[0]
-            program, tests, start, stop, probe, unsafe, skip = pickle.loads(
+            program, tests, start, stop, probe, unsafe, skip, watched, keys = pickle.loads(
                 _read_exact(cmd_fd, size))
             if pristine is None:
                 pristine = _Baseline(sandbox.workdir)
@@ -1005,8 +1459,12 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
                     continue
             batch_state = _Baseline(sandbox.workdir)
             tainted = False
+            proven: set = set()  # hang keys of pairs proved endless in this message
             for i in _range(start, stop):
                 if i in skip:  # the server knows these time out (see hang_key)
+                    continue
+                if keys[i] is not None and keys[i] in proven:  # same first call as a
+                    shm[_SLOTS_AT + i - start] = TIMEOUT  # proved hang: not run again
                     continue
                 source, kind, class_name = tests[i]
                 test_code = code_of(source)
@@ -1017,7 +1475,13 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
                 else:
                     was_cut, running = False, i
                     try:
-                        verdict = run_pair(program_code, test_code, kind, class_name)
+                        if i in watched:
+                            verdict = _watched_pair(watch, i, program, source, program_code,
+                                                    test_code, kind, class_name, shm)
+                            if verdict == TIMEOUT and keys[i] is not None:
+                                proven.add(keys[i])
+                        else:
+                            verdict = run_pair(program_code, test_code, kind, class_name)
                         running = -1
                     except _Cut:  # raised between run_pair's handlers, or just after it
                         verdict = TIMEOUT
@@ -1037,6 +1501,26 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
     except BaseException:
         pass
     os._exit(0)
+
+
+def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_code,
+                  test_code, kind: str, class_name: str | None, shm: mmap.mmap) -> int:
+    """Run pair ``i`` under the hang watch: TIMEOUT when a repeated state proved it
+    endless; the verdict of an untraced run again when it was traced and ended anyway
+    (or tracing disturbed it), so every other verdict comes from a run without tracing."""
+    ns = _fresh_namespace()
+    watch.start(i, ns, program, source)
+    try:
+        verdict = run_pair(program_code, test_code, kind, class_name, ns)
+    finally:
+        watch.stop()
+    del ns
+    if watch.proved and not watch.disturbed:
+        return TIMEOUT
+    if not watch.traced:
+        return verdict
+    _HDR.pack_into(shm, 0, i, _monotonic(), _thread_time())  # a fresh budget, untraced
+    return run_pair(program_code, test_code, kind, class_name)
 
 
 # --------------------------------------------------------------------------- server side
@@ -1277,6 +1761,10 @@ class Server:
         limits_key = json.dumps(limits, sort_keys=True)
         known = self._program_verdicts.get((program, limits_key))
         keys = self._hang_keys(program, tests, unsafe)
+        watched = frozenset(
+            i for i, t in enumerate(tests) if not unsafe[i]
+            and self._facts_of(t.get("source", "")).provable_test) \
+            if self._facts_of(program).provable else frozenset()
         hung: set[str] = _memo(self._hung, (program, limits_key), lambda _: set()) \
             if any(k is not None for k in keys) else set()
         if known is not None:
@@ -1300,7 +1788,8 @@ class Server:
                 if pos == n:
                     break
             stop = min(n, pos + _SLOTS)
-            payload = pickle.dumps((program, specs, pos, stop, probe, unsafe, skip))
+            payload = pickle.dumps((program, specs, pos, stop, probe, unsafe, skip, watched,
+                                    keys))
             started = time.monotonic()
             runner.post(pos, stop, started)
             try:  # one write: the runner wakes once per message
@@ -1323,7 +1812,7 @@ class Server:
                 return all(keys[j] != key for j in range(i + 1, stop))
 
             pos, program_verdict, alive = self._watch(runner, bid, pos, stop, limit, probe,
-                                                      started, skip, timed_out)
+                                                      started, skip, timed_out, keys, hung)
             if not alive:
                 self._retire()
             if program_verdict is not None:
@@ -1351,7 +1840,8 @@ class Server:
 
     def _watch(self, runner: _Runner, bid: int, pos: int, stop: int, limit: float,
                probe: bool, started: float, skip: frozenset[int],
-               timed_out: Callable[[int], bool]) -> tuple[int, int | None, bool]:
+               timed_out: Callable[[int], bool], keys: list[str | None],
+               hung: set[str]) -> tuple[int, int | None, bool]:
         """Follow a runner through one message (tests ``pos:stop``) sent at ``started``.
 
         The server sleeps until the pipe speaks (probe verdict, end of message, taint, the
@@ -1392,6 +1882,11 @@ class Server:
                     break
                 if code > CRASH:  # garbage: the runner is not trustworthy any more
                     return pos, False
+                if code == TIMEOUT:  # a proved hang, or one inferred from it (hang_key)
+                    if keys[pos] is not None and keys[pos] in hung:
+                        self.inferred_timeouts += 1
+                    else:
+                        timed_out(pos)
                 self.verdict(bid, pos, code)
                 pos = fill(pos + 1)
             return pos, True

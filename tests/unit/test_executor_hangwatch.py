@@ -1,0 +1,240 @@
+"""Hang proofs (worker.HangWatch): a pair whose whole state repeats is a TIMEOUT at once;
+nothing else may change verdict.  Real fork servers, real CPU limits."""
+
+from __future__ import annotations
+
+import json
+import mmap
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from coderm_evalplus.execute import worker
+from coderm_evalplus.execute.worker import _loop_lines, hang_provable
+from coderm_evalplus.model import Verdict
+
+WORKER = Path(worker.__file__)
+PASS, FAIL, ERROR, TIMEOUT = (int(Verdict.PASS), int(Verdict.FAIL), int(Verdict.ERROR),
+                              int(Verdict.TIMEOUT))
+
+
+class Server:
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen([sys.executable, "-I", str(WORKER)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True, bufsize=1)
+        assert json.loads(self.proc.stdout.readline())["ready"]
+        self.bid = 0
+
+    def run(self, program: str, tests: list[str], limit: float) -> tuple[list[int], float]:
+        """Verdicts and wall seconds of one batch."""
+        self.bid += 1
+        msg = {"id": self.bid, "program": program,
+               "tests": [{"source": t, "kind": "assert"} for t in tests],
+               "limits": {"time_limit": limit, "memory_mb": 2048,
+                          "max_output_bytes": 1 << 20, "max_processes": 32}}
+        started = time.monotonic()
+        self.proc.stdin.write(json.dumps(msg) + "\n")
+        self.proc.stdin.flush()
+        reply = json.loads(self.proc.stdout.readline())
+        return reply["v"], time.monotonic() - started
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def server():
+    s = Server()
+    yield s
+    s.close()
+
+
+CYCLE = "def f(x):\n    while True:\n        x = (x + 1) % 7\n    return x\n"
+GROWS = "def f(x):\n    while True:\n        x += 1\n    return x\n"
+
+
+def test_a_repeating_state_is_a_timeout_long_before_the_limit(server):
+    verdicts, wall = server.run(CYCLE, ["assert f(1) == 2", "assert f(3) == 2"], limit=5.0)
+    assert verdicts == [TIMEOUT, TIMEOUT]
+    # unproven, each would take 5 s of CPU; a proof needs ~8 % of that per pair (the
+    # second may even be inferred from the first): well under one limit of wall time
+    # even on a loaded machine
+    assert wall < 4.0
+
+
+def test_a_repeating_state_inside_a_for_loop_is_proved(server):
+    program = ("def f(xs):\n    ys = list(xs)\n    for i in range(len(ys)):\n"
+               "        while ys[i] % 2 == 0:\n            ys[i] //= 2\n    return ys\n")
+    verdicts, wall = server.run(program, ["assert f([4, 0, 3]) == [1, 0, 3]",
+                                          "assert f([4, 3]) == [1, 3]"], limit=5.0)
+    assert verdicts == [TIMEOUT, PASS]
+    assert wall < 4.0
+
+
+def test_a_growing_state_proves_nothing_and_times_out_at_the_limit(server):
+    verdicts, wall = server.run(GROWS, ["assert f(1) == 2"], limit=0.6)
+    assert verdicts == [TIMEOUT]
+    assert wall >= 0.6  # it used its whole CPU budget
+
+
+# States that repeat somewhere, but not as a whole in a frame that never returns: each
+# of these ends, and must get its real verdict.
+ENDS = {
+    # the callee g's loop-head state recurs across calls; each call returns
+    "callee": "def g():\n    i = 0\n    while i < 3:\n        i += 1\n    return i\n"
+              "def f():\n    k = 0\n    while k < 1500000:\n        g()\n        k += 1\n"
+              "    return k\n",
+    # x cycles, but a global list grows: the globals are part of the state
+    "global": "calls = [0]\ndef f():\n    x = 0\n    while True:\n        x = (x + 1) % 3\n"
+              "        calls[0] += 1\n        if calls[0] > 2000000:\n            return x\n",
+    # x cycles, but a closure cell counts up (the function's closure is state)
+    "closure": "def f():\n    n = 0\n    def step():\n        nonlocal n\n        n += 1\n"
+               "        return n > 1500000\n    x = 0\n    while True:\n"
+               "        x = (x + 1) % 3\n        if step():\n            return x\n",
+    # x cycles, but a default argument list (shared between calls) counts up
+    "default": "def f(acc=[0]):\n    x = 0\n    while True:\n        x = (x + 1) % 3\n"
+               "        acc[0] += 1\n        if acc[0] > 1500000:\n            return x\n",
+}
+# a for loop whose body's while state repeats at each of its passes: the for moves on
+ENDS["for"] = ("def f():\n    t = 0\n    for k in [1] * 1500000:\n        x = 0\n"
+               "        while x < 3:\n            x += k\n        t += 0\n    return x\n")
+EXPECTED = {"for": "3", "callee": "1500000", "global": "2000001 % 3", "closure": "1500001 % 3",
+            "default": "1500001 % 3"}
+
+
+@pytest.mark.parametrize("name", sorted(ENDS))
+def test_a_loop_that_ends_is_never_proved_endless(server, name):
+    test = f"assert f() == {EXPECTED[name]}"
+    wrong = f"assert f() == ({EXPECTED[name]}) + 1"
+    verdicts, _ = server.run(ENDS[name], [test, wrong], limit=3.0)
+    assert verdicts == [PASS, FAIL]
+
+
+class _ForgetsNothingAtForHeaders(worker.HangWatch):
+    def _loops(self, filename):
+        return super()._loops(filename)[0], frozenset()
+
+
+@pytest.mark.parametrize("name", sorted(ENDS))
+def test_each_ending_loop_is_watched_and_not_proved(name):
+    """In-process: the programs above really run past the watch's start and have their
+    states taken (so the test above is not vacuous); the for loop would be 'proved'
+    endless if the watch did not forget a frame's states at its for headers."""
+    program, test = ENDS[name], f"assert f() == {EXPECTED[name]}"
+    for cls in (worker.HangWatch, _ForgetsNothingAtForHeaders):
+        watch = cls(1.0, mmap.mmap(-1, 4096))
+        ns = worker._fresh_namespace()
+        watch.start(0, ns, program, test)
+        try:
+            verdict = worker.run_pair(compile(program, "<candidate>", "exec"),
+                                      compile(test, "<test>", "exec"), "assert", None, ns)
+        finally:
+            watch.stop()
+        if cls is worker.HangWatch:
+            assert watch.traced and watch.states > 0 and not watch.proved
+            assert verdict == PASS
+        elif name == "for":
+            assert watch.proved  # the reset is what keeps this proof out
+
+
+@pytest.mark.parametrize("program", [
+    "import random\ndef f(x):\n    while True:\n        x = random.randint(0, 1)\n",
+    "import time\ndef f(x):\n    while True:\n        x = int(time.time()) % 1\n",
+])
+def test_a_nondeterministic_loop_is_not_watched_and_runs_to_the_limit(server, program):
+    assert not hang_provable(program)
+    verdicts, wall = server.run(program, ["assert f(1) == 2"], limit=0.5)
+    assert verdicts == [TIMEOUT]
+    assert wall >= 0.5
+
+
+def _loop_seconds(n: int) -> float:
+    started = time.thread_time()
+    i = 0
+    while i < n:
+        i += 1
+    return time.thread_time() - started
+
+
+def test_a_traced_pair_that_ends_is_run_again_with_a_fresh_budget(server):
+    # a pair that needs ~60 % of its limit: watched at 5 %, traced for 3 %, then it ends
+    # and is run again untraced with a fresh budget - PASS.  Were the budget not renewed
+    # for the rerun, the two runs together would need ~120 %.
+    n = 2_000_000
+    per_iter = min(_loop_seconds(n) for _ in range(3)) / n
+    limit = 1.0
+    target = int(0.6 * limit / per_iter)
+    program = f"def f():\n    i = 0\n    while i < {target}:\n        i += 1\n    return i\n"
+    verdicts, _ = server.run(program, [f"assert f() == {target}"], limit=limit)
+    assert verdicts == [PASS]
+
+
+def test_the_watch_window_is_not_charged():
+    # in-process (the runner's own mechanics): the header that the server reads the
+    # pair's budget from moves forward by the traced window's wall and CPU seconds
+    shm = mmap.mmap(-1, 4096)
+    watch = worker.HangWatch(0.5, shm)
+    program = "def f():\n    i = 0\n    while i < 3000000:\n        i += 1\n    return i\n"
+    test = "assert f() == 3000000"
+    worker._HDR.pack_into(shm, 0, 0, 100.0, 1.0)
+    ns = worker._fresh_namespace()
+    watch.start(0, ns, program, test)
+    try:
+        verdict = worker.run_pair(compile(program, "<candidate>", "exec"),
+                                  compile(test, "<test>", "exec"), "assert", None, ns)
+    finally:
+        watch.stop()
+    assert verdict == PASS and watch.traced and not watch.proved
+    assert sys.gettrace() is None
+    pos, wall, cpu = worker._HDR.unpack_from(shm, 0)
+    assert pos == 0 and wall - 100.0 == pytest.approx(watch.t_wall) and watch.t_wall > 0
+    assert cpu - 1.0 == pytest.approx(watch.t_cpu) and watch.t_cpu >= 0.5 * 0.03 * 0.9
+
+
+def test_a_pair_disturbed_by_tracing_is_judged_untraced(server):
+    # recursion near the limit while the watch traces: if the trace function's frames made
+    # it a RecursionError, the rerun untraced gives the real verdict
+    program = ("def deep(n):\n    return 0 if n == 0 else 1 + deep(n - 1)\n"
+               "def f():\n    i = 0\n    while i < 3000000:\n        i += 1\n"
+               "        if i % 50000 == 0:\n            try:\n                deep(975)\n"
+               "            except RecursionError:\n                return 'disturbed'\n"
+               "    return 'ok'\n")
+    verdicts, _ = server.run(program, ["assert f() == 'ok'"], limit=20.0)
+    assert verdicts == [PASS]
+
+
+@pytest.mark.parametrize("source, provable", [
+    (CYCLE, True),
+    ("from typing import List\nimport math\ndef f(x: List[int]):\n    return math.gcd(*x)\n",
+     True),
+    ("def f(x):\n    print(x)\n", False),  # output fills the cap: not a hang
+    ("import sys\ndef f(x):\n    return sys.getrecursionlimit()\n", False),
+    ("def f(x):\n    return x is 5\n", False),  # identity of equal values differs
+    ("def f(x):\n    return x is None\n", True),
+    ("class A:\n    pass\n", False),
+])
+def test_hang_provable(source, provable):
+    assert hang_provable(source) is provable
+
+
+def test_loop_heads_are_while_bodies_outside_with_and_handlers():
+    source = ("def f(x):\n"            # 1
+              "    while x:\n"         # 2
+              "        x -= 1\n"       # 3  head
+              "    for i in x:\n"      # 4  a for header: the watch forgets states here
+              "        while i:\n"     # 5
+              "            i -= 1\n"   # 6  head (the for iterator moves only at line 4)
+              "    try:\n"             # 7
+              "        while x:\n"     # 8
+              "            x = [y for y in x]\n"  # 9 a comprehension's own loop
+              "    except ValueError:\n"  # 10
+              "        while x:\n"     # 11
+              "            x -= 1\n"   # 12 inside a handler: the exception is on the stack
+              "    with x:\n"          # 13
+              "        while x:\n"     # 14
+              "            x -= 1\n")  # 15 inside a with: its exit is on the stack
+    assert _loop_lines(source) == (frozenset({3, 6}), frozenset({4}))
