@@ -200,8 +200,9 @@ def test_execution_stats_count_inferred_timeouts():
 
 # ------------------------------------------------------------------ cutting a timed-out pair
 
-SWALLOWS = ("def f(n):\n    while True:\n        try:\n            while n == 5:\n"
-            "                pass\n            return n\n        except BaseException:\n"
+# the hang grows its state (k), so no hang proof ends it early: the cut has to happen
+SWALLOWS = ("def f(n):\n    k = 0\n    while True:\n        try:\n            while n == 5:\n"
+            "                k += 1\n            return n\n        except BaseException:\n"
             "            pass\n")
 
 
