@@ -881,8 +881,8 @@ class HangWatch:
     def _step(self, frame) -> None:
         """Brent's cycle detection on one frame's states."""
         entry = self.frames.get(frame, _MISSING)
-        if entry is None:
-            return  # unwatchable
+        if entry is None or self.ns is None:
+            return  # unwatchable (or no namespace yet: no proof)
         state = _state(frame, self.ns)
         self.states += 1
         if entry is _MISSING:

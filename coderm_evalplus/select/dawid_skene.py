@@ -206,6 +206,7 @@ def fit(passed: np.ndarray, priors: dict[str, tuple[float, float] | float] | Non
         result = model.run(q0, r0)
         if best is None or result[0] > best[0] + 1e-9:
             best = result
+    assert best is not None  # starts always holds the vote's start
     value, q, r, logodds = best
     return {"logodds": logodds[ids], "test_right": r, "objective": value,
             "behaviours": int(len(w))}

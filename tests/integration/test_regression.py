@@ -76,7 +76,7 @@ def test_a_changed_pick_is_drift(monkeypatch, capsys) -> None:
     `regress` print the diff table and exit 1."""
     import argparse
 
-    from coderm_evalplus import regression
+    from coderm_evalplus.cli.regress import cmd_regress
     from coderm_evalplus.select.coderm import CodeRMSelector
 
     original = CodeRMSelector.select
@@ -93,7 +93,7 @@ def test_a_changed_pick_is_drift(monkeypatch, capsys) -> None:
     monkeypatch.setattr(CodeRMSelector, "select", moved)
     args = argparse.Namespace(sets="demo", expected=str(EXPECTED), update=False,
                               shared=str(ROOT.parent / "shared"), jobs=None)
-    assert regression.cmd_regress(args) == 1
+    assert cmd_regress(args) == 1
     err = capsys.readouterr().err
     assert "regression drift" in err
     assert "coderm" in err and "picks" in err and "1 task(s) differ" in err
