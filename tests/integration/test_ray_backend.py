@@ -311,8 +311,8 @@ def test_killed_actor_mid_run_loses_nothing(ray_address, problems, local_verdict
 def test_lost_node_mid_run_loses_nothing(ray_address, problems, local_verdicts):
     """SIGKILL the worker node's raylet (the node is gone, with its actor) once both
     actors are working: the batches it held run on the head's actor and the matrix equals
-    the local one.  The replacement actor finds no free CPU and never starts: the run must
-    not wait for it.  Runs last: the cluster has one node afterwards."""
+    the local one.  The replacement actor finds no free CPU and never starts (or starts
+    on the dying node and is lost too): the run must not wait for it.  Runs last: the cluster has one node afterwards."""
     from coderm_evalplus.execute.ray import RayExecutor
 
     killed = []
@@ -334,6 +334,8 @@ def test_lost_node_mid_run_loses_nothing(ray_address, problems, local_verdicts):
         ex.run = kill_node_when_both_work
         result = execute_problems(problems, executor=ex, limits=LIMITS)
         assert killed
-        assert ex.stats.actors_lost == 1 and ex.stats.batches_resubmitted >= 1
+        # >= 1: a replacement actor Ray placed on the dying node before it saw the node
+        # gone is lost too (seen in CI: 2 lost, 2 resubmitted); what matters is below
+        assert ex.stats.actors_lost >= 1 and ex.stats.batches_resubmitted >= 1
         assert ex.stats.batches_abandoned == 0
     _assert_same(result, local_verdicts)
