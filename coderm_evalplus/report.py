@@ -80,14 +80,21 @@ def _section(report: Mapping[str, Any], key: str) -> Mapping[str, Any]:
 
 
 # ----------------------------------------------------------------------------- tables
+def _key_value_table(title: str, key: str, justify: str = "left") -> Table:
+    """A headerless two-column table (bold key, folded value): the run's settings, its
+    cost and the grader's output all print this way, so they line up alike."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column(key, style="bold")
+    table.add_column("value", justify=justify, overflow="fold")  # type: ignore[arg-type]
+    return table
+
+
 def run_table(report: Mapping[str, Any]) -> Table | None:
     """The settings of the run (selector, seed, sandbox, limits, inputs)."""
     run = _section(report, "run")
     if not run:
         return None
-    table = Table(title="Run", show_header=False, title_justify="left")
-    table.add_column("setting", style="bold")
-    table.add_column("value", overflow="fold")
+    table = _key_value_table("Run", "setting")
     for key, value in run.items():
         table.add_row(escape(str(key)), DASH if value is None else escape(str(value)))
     return table
@@ -203,9 +210,7 @@ def cost_table(report: Mapping[str, Any]) -> Table | None:
     cost = _section(report, "cost")
     if not cost:
         return None
-    table = Table(title="Run cost", show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("value", justify="right", overflow="fold")
+    table = _key_value_table("Run cost", "what", justify="right")
     for key, label in (("pairs_total", "pairs (candidate x test)"),
                        ("pairs_distinct", "distinct pairs"),
                        ("pairs_executed", "pairs executed"), ("cache_hits", "cache hits")):
@@ -246,9 +251,7 @@ def grader_table(report: Mapping[str, Any]) -> Table | None:
     grader = _section(report, "grader")
     if not grader:
         return None
-    table = Table(title="Grader", show_header=False, title_justify="left")
-    table.add_column("key", style="bold")
-    table.add_column("value", overflow="fold")
+    table = _key_value_table("Grader", "key")
     for key, value in grader.items():
         if isinstance(value, float) and 0.0 <= value <= 1.0:
             text = pct(value)
