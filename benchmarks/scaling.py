@@ -557,8 +557,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=ScalingPolicy.batch)
     ap.add_argument("--gain", default=ScalingPolicy.gain,
                     help="allocation estimate: voi (the selector's posterior), bootstrap "
-                         "(Polya urn over the revealed tests), change, weighted, "
+                         "(Polya urn over the revealed tests), balanced (the urn stops, "
+                         "fewest tests first), proportional, change, weighted, "
                          "difficulty, uniform")
+    ap.add_argument("--urn", default=ScalingPolicy.urn,
+                    choices=["fixed", "ewens", "ewens-rate", "ewens-split"],
+                    help="the urn's novel weight and novel column (gain bootstrap family)")
+    ap.add_argument("--stop-horizon", default=ScalingPolicy.stop_horizon,
+                    choices=["lookahead", "cap"],
+                    help="the urn stop reads the change over the lookahead or to the cap")
+    ap.add_argument("--resume", default=ScalingPolicy.resume, choices=["fewest", "gain"],
+                    help="spend_all's second phase order")
     ap.add_argument("--samples", type=int, default=ScalingPolicy.samples,
                     help="Monte-Carlo draws per estimate (gain voi / bootstrap)")
     ap.add_argument("--threshold", type=float, default=None,
@@ -581,7 +590,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     policy = ScalingPolicy(initial=args.initial, batch=args.batch, min_tests=args.min_tests,
                            gain=args.gain, samples=args.samples, prune=args.prune,
                            delta=args.delta, max_tests=args.max_tests or None,
-                           cost=args.cost, spend_all=args.spend_all, **thresholds)
+                           cost=args.cost, spend_all=args.spend_all, urn=args.urn,
+                           stop_horizon=args.stop_horizon, resume=args.resume,
+                           **thresholds)
     wanted = {x.strip() for x in args.sets.split(",") if x.strip()}
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -184,12 +184,17 @@ def _bootstrap_change(state: ProblemState, select: SelectFn, policy: ScalingPoli
     ks = [policy.batch, policy.batch * policy.lookahead]
     if horizon is not None:
         ks = [max(1, min(k, horizon)) for k in ks]
+    if policy.stop_horizon == "cap" and horizon is not None and horizon > ks[-1]:
+        ks.append(horizon)  # the stop asks about every test the cap would still run
     rows = None if state.alive is None or state.alive.all() else np.flatnonzero(state.alive)
     values = change_of_tests(p, v, select, tied, ks, policy.samples,
-                             task_rng(seed, p.task_id, f"urn{v.shape[1]}"), rows)
+                             task_rng(seed, p.task_id, f"urn{v.shape[1]}"), rows,
+                             None if policy.urn.startswith("ewens") else 1.0,
+                             policy.urn.split("-")[1] if "-" in policy.urn else "coin",
+                             state.programs)
     state.value = (values[0], values[1])
-    state.change = max(0.0, values[1])
-    state.gain = max(0.0, max(val / k for val, k in zip(values, ks, strict=True))) \
+    state.change = max(0.0, values[-1])
+    state.gain = max(0.0, max(val / k for val, k in zip(values[:2], ks[:2], strict=True))) \
         * policy.batch
 
 
@@ -205,13 +210,23 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
     passed = v == Verdict.PASS
     if state.difficulty is None:
         state.difficulty = estimate_difficulty(passed, tied)
+    if state.resumed is not None and policy.resume == "gain" \
+            and policy.gain in ("bootstrap", "balanced", "proportional"):
+        _bootstrap_change(state, select, policy, seed, _horizon(policy, remaining, state.tests))
+        horizon = _horizon(policy, remaining, state.tests)
+        state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
+        return
     if state.resumed is not None:  # spend_all's second phase: fewest tests first
         state.gain = 1.0 / (1 + state.tests)
         horizon = _horizon(policy, remaining, state.tests)
         state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
         return
-    if policy.gain == "bootstrap":
+    if policy.gain in ("bootstrap", "balanced", "proportional"):
         _bootstrap_change(state, select, policy, seed, _horizon(policy, remaining, state.tests))
+        if policy.gain == "balanced":  # the estimate only stops; fewest tests first
+            state.gain = 1.0 / (1 + state.tests)
+        elif policy.gain == "proportional":  # water-filling: tests in proportion to it
+            state.gain = state.gain / (state.tests + policy.batch)
         if policy.cost == "pairs":  # expected gain per execution, not per test
             state.gain /= max(1, state.contenders) / max(1, len(state.programs))
         _stop(state, policy, remaining, cluster_weighted, passed, value_rule=True)
