@@ -19,7 +19,8 @@ run spends its budget (``spend_all``: once every problem has stopped early, the 
 ones resume fewest-tests-first); where it would have stopped is the "early stop" column.
 Selectors: ``robust`` (the recommended selector by name), ``b4`` and ``NAME@MODEL`` (NAME
 selects, MODEL's posterior allocates under ``--gain voi``).  ``--gain`` picks the
-allocation estimate (default: the policy's, the urn change estimate ``bootstrap``).  Also per
+allocation (default: the policy's, ``balanced``: the urn change estimate stops, the active
+problems get tests fewest-first; ``--urn`` its variant).  Also per
 run: the paper's per-difficulty buckets (problems by their share of correct candidates;
 labels used only for reporting) and the posterior's calibration at 50 % (predicted vs
 actual pick correctness, P(no candidate correct) where none is / some is).

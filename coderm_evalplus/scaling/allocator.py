@@ -6,14 +6,22 @@ after a small first batch of tests per problem the run already knows a lot about
 problem, and what matters for allocation is not "hard" in the abstract but *whether the
 next tests can still move this problem's pick*.
 
-Gain.  The default, ``gain="bootstrap"`` (:mod:`.bootstrap`), ranks problems, for every
-selector, by the expected change of the tie set under a Polya-urn predictive over the
-problem's revealed tests, as the best change per test over k in (``batch``,
-``lookahead`` x ``batch``) - one batch may be too few to flip a pick that four would.  It
-reads no posterior, so a confidently wrong one cannot hide where tests would move the
-pick (why it replaced "voi" as the default: docs/results.md); its stop is "stable" with
+Gain.  The default, ``gain="balanced"``, gives the next batch to the active problem with
+the fewest tests and lets the urn estimate (:mod:`.bootstrap`: the expected change of the
+tie set under a Polya-urn predictive over the problem's revealed tests, with the urn's
+novel weight estimated from them, ``urn="ewens-rate"``) decide only when a problem
+*stops*.  Why not rank by the estimate: on the CodeT slice the estimate separates
+problems whose pick is settled from contested ones, but not contested problems that have
+a correct candidate from those that have none (their change estimates overlap), so a
+greedy on it concentrates tests on a few hopeless contests and starves solvable ones;
+spreading evenly over what is still contested was better on the design half
+(docs/results.md).  ``gain="bootstrap"`` keeps that greedy: it ranks problems by the best
+change per test over k in (``batch``, ``lookahead`` x ``batch``) - one batch may be too
+few to flip a pick that four would.  Both read no posterior, so a confidently wrong one
+cannot hide where tests would move the pick; their stop is "stable" with
 ``value_threshold`` (the change bounds the accuracy change, so the argument below holds
-for it too), and it has no "decided" stop of its own (no headroom bound).
+for it too; ``stop_horizon="cap"`` asks it about every test up to the cap instead of
+the lookahead), and they have no "decided" stop of their own (no headroom bound).
 ``gain="voi"``: a selector exposing ``posterior`` (``b4``, ``robust``;
 :func:`.voi.posterior_of`) is ranked by the expected value of information (:mod:`.voi`)
 over the same lookaheads; a selector without one falls back to the jackknife change
@@ -175,8 +183,9 @@ def _value_of_tests(state: ProblemState, select: SelectFn, posterior: PosteriorF
 
 def _bootstrap_change(state: ProblemState, select: SelectFn, policy: ScalingPolicy,
                       seed: int, horizon: int | None) -> None:
-    """``gain="bootstrap"``: as :func:`_value_of_tests`, with the expected change of the
-    tie set under the urn predictive over the revealed tests (:mod:`.bootstrap`) in
+    """The urn family ("bootstrap", "balanced", "proportional"): as
+    :func:`_value_of_tests`, with the expected change of the tie set under the urn
+    predictive over the revealed tests (:mod:`.bootstrap`, variant ``policy.urn``) in
     place of the posterior's value."""
     p, v = state.problem, state.verdicts
     assert state.selection is not None
@@ -226,6 +235,7 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
         if policy.gain == "balanced":  # the estimate only stops; fewest tests first
             state.gain = 1.0 / (1 + state.tests)
         elif policy.gain == "proportional":  # water-filling: tests in proportion to it
+            # (measured and not kept: docs/results.md)
             state.gain = state.gain / (state.tests + policy.batch)
         if policy.cost == "pairs":  # expected gain per execution, not per test
             state.gain /= max(1, state.contenders) / max(1, len(state.programs))

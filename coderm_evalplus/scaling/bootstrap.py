@@ -20,6 +20,22 @@ on which each pass-set cluster passes or fails on a fair coin (nothing says whic
 novel draw is what keeps a problem whose first tests all look alike from being written
 off for good: its chance decays as ``1 / (m + 1)``, by the rule of succession.
 
+How novel the next tests are is a property of the generator, and the revealed tests
+measure it: under the urn, ``m`` columns show ``K`` distinct pass patterns with
+expectation ``sum_{i<m} alpha / (alpha + i)`` (Ewens), so ``alpha`` is estimated by
+solving that for the ``K`` seen (:func:`ewens_alpha`, ``urn="ewens"`` and the default
+``"ewens-rate"``).  Why: CodeT's generated asserts show 8-19 patterns in 20 tests, where
+``alpha = 1`` expects 3.6 - the fixed weight under-predicted novelty 5-15 fold and let
+problems whose pick was still moving look settled.  A novel column under ``alpha`` that
+large must be plausible, not a fair coin per cluster (which with many novel draws makes
+every pick look contested): under ``"ewens-rate"`` each cluster passes it at its own
+Laplace pass rate ``(passes + 1) / (m + 2)`` - a behaviour that failed every test so far
+rarely passes the next one.  ``"ewens-split"`` also lets a cluster of several distinct
+programs split on a novel column, at the rule of succession over how often the revealed
+tests split its lineage (:func:`.voi.lineage_splits`), each program then on its own;
+``"fixed"`` is the first design (``alpha = 1``, fair coin).  Which was kept and why:
+docs/results.md.
+
 The value of ``k`` more tests is the expected Jaccard distance between the tie set now
 and the tie set of the configured selector on the matrix grown by the ``k`` simulated
 columns.  Why that: tie-aware accuracy changes by at most that distance
