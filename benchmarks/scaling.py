@@ -19,8 +19,8 @@ run spends its budget (``spend_all``: once every problem has stopped early, the 
 ones resume fewest-tests-first); where it would have stopped is the "early stop" column.
 Selectors: ``robust`` (the recommended selector by name), ``b4`` and ``NAME@MODEL`` (NAME
 selects, MODEL's posterior allocates under ``--gain voi``).  ``--gain`` picks the
-allocation (default: the policy's, ``balanced``: the urn change estimate stops, the active
-problems get tests fewest-first; ``--urn`` its variant).  Also per
+allocation (default: the policy's, the urn change estimate ``bootstrap``; ``balanced``: the
+estimate only stops, active problems get tests fewest-first; ``--urn`` the urn variant).  Also per
 run: the paper's per-difficulty buckets (problems by their share of correct candidates;
 labels used only for reporting) and the posterior's calibration at 50 % (predicted vs
 actual pick correctness, P(no candidate correct) where none is / some is).
@@ -37,6 +37,7 @@ Sets
            here through the executor and cached, or read with ``--codet-labels``).
 ``demo``   the embedded demo set (12 tasks, 7-9 candidates, 7-8 unittest classes).
 ``he``     HumanEval+ mutant sets of benchmarks/selection.py (10 % and 25 % wrong tests).
+``mbpp``   the same for MBPP+.
 
     python benchmarks/scaling.py [--sets codet,demo,he] [--selectors robust,b4]
                                  [--orders 3] [--plot OUT.png] [--oracle]
@@ -146,8 +147,9 @@ def demo_set(cache: Path | None, time_limit: float, jobs: int | None) -> Scaling
 
 
 def he_sets(n_tasks: int, n_candidates: int, seed: int, cache: Path | None,
-            time_limit: float, jobs: int | None) -> list[ScalingSet]:
-    """The mutant-based HumanEval+ sets of benchmarks/selection.py (10 and 25 % wrong)."""
+            time_limit: float, jobs: int | None, dataset: str = "he+") -> list[ScalingSet]:
+    """The mutant-based HumanEval+ (or MBPP+: ``dataset="mbpp+"``) sets of
+    benchmarks/selection.py (10 and 25 % wrong tests)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import selection  # type: ignore[import-not-found]
@@ -163,7 +165,7 @@ def he_sets(n_tasks: int, n_candidates: int, seed: int, cache: Path | None,
                                                            jobs)))
         return None
 
-    selection.synthetic_sets("he+", n_tasks, n_candidates, seed, run)
+    selection.synthetic_sets(dataset, n_tasks, n_candidates, seed, run)
     return out
 
 
@@ -532,7 +534,7 @@ def plot(sets: Sequence[ScalingSet], path: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", default="codet,demo,he", help="codet, demo, he")
+    ap.add_argument("--sets", default="codet,demo,he", help="codet, demo, he, mbpp")
     ap.add_argument("--selectors", default="robust,b4",
                     help="comma list; NAME@MODEL lends MODEL's posterior to NAME's "
                          "allocation (e.g. robust@b4)")
@@ -608,6 +610,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "he" in wanted:
         sets += he_sets(args.tasks, args.candidates, args.seed, args.cache,
                         args.time_limit, args.jobs)
+    if "mbpp" in wanted:
+        sets += he_sets(args.tasks, args.candidates, args.seed, args.cache,
+                        args.time_limit, args.jobs, dataset="mbpp+")
     print(f"matrices ready in {time.monotonic() - started:.0f} s; policy {policy}")
     for s in sets:
         for spec in [x.strip() for x in args.selectors.split(",") if x.strip()]:

@@ -1,7 +1,7 @@
 """Dynamic test scaling: spend a test budget where more tests can still change the pick.
 
 One module per concern: :mod:`.policy` (the knobs), :mod:`.estimate` (what a problem's
-revealed matrix says), :mod:`.bootstrap` (the default stop estimate: the chance
+revealed matrix says), :mod:`.bootstrap` (the default allocation estimate: the chance
 more tests change the pick, from the revealed tests), :mod:`.voi` (value of information
 from a selector's posterior), :mod:`.contenders` (candidate pruning), :mod:`.sources`
 (where tests come from),

@@ -6,19 +6,18 @@ after a small first batch of tests per problem the run already knows a lot about
 problem, and what matters for allocation is not "hard" in the abstract but *whether the
 next tests can still move this problem's pick*.
 
-Gain.  The default, ``gain="balanced"``, gives the next batch to the active problem with
-the fewest tests and lets the urn estimate (:mod:`.bootstrap`: the expected change of the
-tie set under a Polya-urn predictive over the problem's revealed tests, with the urn's
-novel weight estimated from them, ``urn="ewens-rate"``) decide only when a problem
-*stops*.  Why not rank by the estimate: on the CodeT slice the estimate separates
-problems whose pick is settled from contested ones, but not contested problems that have
-a correct candidate from those that have none (their change estimates overlap), so a
-greedy on it concentrates tests on a few hopeless contests and starves solvable ones;
-spreading evenly over what is still contested was better on the design half
-(docs/results.md).  ``gain="bootstrap"`` keeps that greedy: it ranks problems by the best
-change per test over k in (``batch``, ``lookahead`` x ``batch``) - one batch may be too
-few to flip a pick that four would.  Both read no posterior, so a confidently wrong one
-cannot hide where tests would move the pick; their stop is "stable" with
+Gain.  The default, ``gain="bootstrap"`` (:mod:`.bootstrap`), ranks problems, for every
+selector, by the expected change of the tie set under a Polya-urn predictive over the
+problem's revealed tests, as the best change per test over k in (``batch``,
+``lookahead`` x ``batch``) - one batch may be too few to flip a pick that four would.
+``gain="balanced"`` lets that estimate decide only when a problem *stops* and gives the
+next batch to the active problem with the fewest tests: the estimate separates settled
+picks from contested ones but not contested problems with a correct candidate from
+hopeless contests (their estimates overlap on the CodeT slice), so a greedy on it can pour
+tests into hopeless contests.  It was better on the CodeT slice's design half and not on
+the held-out sets, where problems are solvable and concentrating helps - so it is an
+option, not the default (docs/results.md).  Both read no posterior, so a confidently
+wrong one cannot hide where tests would move the pick; their stop is "stable" with
 ``value_threshold`` (the change bounds the accuracy change, so the argument below holds
 for it too; ``stop_horizon="cap"`` asks it about every test up to the cap instead of
 the lookahead), and they have no "decided" stop of their own (no headroom bound).

@@ -30,9 +30,10 @@ class ScalingPolicy:
     min_tests: int = 10  # no probabilistic stop before this many tests
     resamples: int = 16  # jackknife subsets per estimate
     round_size: int = 1  # problems granted per round (>1 batches executor / generator calls)
-    gain: str = "balanced"  # "balanced" (the urn estimate below stops a problem; the
-    # active ones get tests fewest-first), "bootstrap" (chance the pick changes under a Polya-urn
-    # predictive over the revealed tests, see .bootstrap), "voi" (expected value of
+    gain: str = "bootstrap"  # "bootstrap" (chance the pick changes under a Polya-urn
+    # predictive over the revealed tests, see .bootstrap), "balanced" (that estimate only
+    # stops a problem; the active ones get tests fewest-first), "proportional" (greedy on
+    # it over the tests spent), "voi" (expected value of
     # information from the selector's posterior; "change" for selectors without one),
     # "change", "weighted" (change x difficulty), "difficulty", "uniform" (fewest tests
     # first: fixed-M growing in step)
@@ -47,7 +48,7 @@ class ScalingPolicy:
     max_tests: int | None = None  # per-problem cap (None: the pool / generator cap)
     spend_all: bool = False  # when every problem has stopped early and budget is left,
     # resume them fewest-tests-first (a stop then only orders the spending)
-    urn: str = "ewens-rate"  # "bootstrap" family: the urn's novel weight and novel column -
+    urn: str = "fixed"  # "bootstrap" family: the urn's novel weight and novel column -
     # "fixed" (alpha 1, fair coin per cluster), "ewens" (alpha estimated, coin),
     # "ewens-rate" (alpha estimated, each cluster at its pass rate)
     stop_horizon: str = "lookahead"  # the bootstrap family's stop reads the change over

@@ -160,17 +160,16 @@ def test_dynamic_with_exact_pruning_runs_only_contenders(cache, fixed_run):
 
 
 def test_dynamic_with_b4_allocates_by_the_urn_change_estimate(cache, fixed_run):
-    """The dynamic mode's default allocation is "balanced" (the urn predictive's change
-    with an estimated novel weight stops a problem, the active ones get tests
-    fewest-first; for b4 as for every selector): stops are the value rule's (or the
-    pool's), the spend stays in the budget and the verdicts are the fixed run's."""
+    """The dynamic mode's default estimate is the urn predictive's change
+    (``gain="bootstrap"``, for b4 as for every selector): stops are the value rule's (or
+    the pool's), the spend stays in the budget and the verdicts are the fixed run's."""
     problems, completions = demo_inputs()
     result = run(problems, RunConfig(cache_path=cache, progress=False, jobs=2,
                                      scaling="dynamic", selector="b4", test_budget=40),
                  completions=completions)
     scaling = result.report["scaling"]
-    assert scaling["policy"]["gain"] == "balanced"
-    assert scaling["policy"]["urn"] == "ewens-rate"
+    assert scaling["policy"]["gain"] == "bootstrap"
+    assert scaling["policy"]["urn"] == "fixed"
     assert scaling["tests_executed"] <= 40
     assert set(scaling["stopped"]) <= {"decided", "stable", "exhausted", "budget", "cap"}
     fixed = {p.task_id: fixed_run.matrices[p.task_id].verdicts for p in fixed_run.problems}
