@@ -19,7 +19,8 @@ run spends its budget (``spend_all``: once every problem has stopped early, the 
 ones resume fewest-tests-first); where it would have stopped is the "early stop" column.
 Selectors: ``robust`` (the recommended selector by name), ``b4`` and ``NAME@MODEL`` (NAME
 selects, MODEL's posterior allocates under ``--gain voi``).  ``--gain`` picks the
-allocation estimate (default: the policy's, the urn change estimate ``bootstrap``).  Also per
+allocation (default: the policy's, the urn change estimate ``bootstrap``; ``balanced``: the
+estimate only stops, active problems get tests fewest-first; ``--urn`` the urn variant).  Also per
 run: the paper's per-difficulty buckets (problems by their share of correct candidates;
 labels used only for reporting) and the posterior's calibration at 50 % (predicted vs
 actual pick correctness, P(no candidate correct) where none is / some is).
@@ -36,11 +37,12 @@ Sets
            here through the executor and cached, or read with ``--codet-labels``).
 ``demo``   the embedded demo set (12 tasks, 7-9 candidates, 7-8 unittest classes).
 ``he``     HumanEval+ mutant sets of benchmarks/selection.py (10 % and 25 % wrong tests).
+``mbpp``   the same for MBPP+.
 
-    python benchmarks/scaling.py [--sets codet,demo,he] [--selectors robust,b4]
+    python benchmarks/scaling.py [--sets codet,demo,he,mbpp] [--selectors robust,b4]
                                  [--orders 3] [--plot OUT.png] [--oracle]
 
-Default run: ~10 minutes on 2 busy cores once the matrices are cached (the first run
+Default run: ~5.5 minutes on 2 busy cores once the matrices are cached (the first run
 executes ~90k pairs, ~20 minutes); ``--orders 20`` for tighter bands.
 Target (issue 23): for the recommended selector on every set dynamic >= fixed at
 fixed-25/50/75's budget, and on the CodeT slice dynamic at <= 50 % of fixed-100's
@@ -145,8 +147,9 @@ def demo_set(cache: Path | None, time_limit: float, jobs: int | None) -> Scaling
 
 
 def he_sets(n_tasks: int, n_candidates: int, seed: int, cache: Path | None,
-            time_limit: float, jobs: int | None) -> list[ScalingSet]:
-    """The mutant-based HumanEval+ sets of benchmarks/selection.py (10 and 25 % wrong)."""
+            time_limit: float, jobs: int | None, dataset: str = "he+") -> list[ScalingSet]:
+    """The mutant-based HumanEval+ (or MBPP+: ``dataset="mbpp+"``) sets of
+    benchmarks/selection.py (10 and 25 % wrong tests)."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
     try:
         import selection  # type: ignore[import-not-found]
@@ -162,7 +165,7 @@ def he_sets(n_tasks: int, n_candidates: int, seed: int, cache: Path | None,
                                                            jobs)))
         return None
 
-    selection.synthetic_sets("he+", n_tasks, n_candidates, seed, run)
+    selection.synthetic_sets(dataset, n_tasks, n_candidates, seed, run)
     return out
 
 
@@ -531,7 +534,7 @@ def plot(sets: Sequence[ScalingSet], path: Path) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--sets", default="codet,demo,he", help="codet, demo, he")
+    ap.add_argument("--sets", default="codet,demo,he,mbpp", help="codet, demo, he, mbpp")
     ap.add_argument("--selectors", default="robust,b4",
                     help="comma list; NAME@MODEL lends MODEL's posterior to NAME's "
                          "allocation (e.g. robust@b4)")
@@ -557,8 +560,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=ScalingPolicy.batch)
     ap.add_argument("--gain", default=ScalingPolicy.gain,
                     help="allocation estimate: voi (the selector's posterior), bootstrap "
-                         "(Polya urn over the revealed tests), change, weighted, "
+                         "(Polya urn over the revealed tests), balanced (the urn stops, "
+                         "fewest tests first), proportional, change, weighted, "
                          "difficulty, uniform")
+    ap.add_argument("--urn", default=ScalingPolicy.urn,
+                    choices=["fixed", "ewens", "ewens-rate", "ewens-split"],
+                    help="the urn's novel weight and novel column (gain bootstrap family)")
+    ap.add_argument("--stop-horizon", default=ScalingPolicy.stop_horizon,
+                    choices=["lookahead", "cap"],
+                    help="the urn stop reads the change over the lookahead or to the cap")
+    ap.add_argument("--resume", default=ScalingPolicy.resume, choices=["fewest", "gain"],
+                    help="spend_all's second phase order")
     ap.add_argument("--samples", type=int, default=ScalingPolicy.samples,
                     help="Monte-Carlo draws per estimate (gain voi / bootstrap)")
     ap.add_argument("--threshold", type=float, default=None,
@@ -581,7 +593,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     policy = ScalingPolicy(initial=args.initial, batch=args.batch, min_tests=args.min_tests,
                            gain=args.gain, samples=args.samples, prune=args.prune,
                            delta=args.delta, max_tests=args.max_tests or None,
-                           cost=args.cost, spend_all=args.spend_all, **thresholds)
+                           cost=args.cost, spend_all=args.spend_all, urn=args.urn,
+                           stop_horizon=args.stop_horizon, resume=args.resume,
+                           **thresholds)
     wanted = {x.strip() for x in args.sets.split(",") if x.strip()}
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -596,6 +610,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "he" in wanted:
         sets += he_sets(args.tasks, args.candidates, args.seed, args.cache,
                         args.time_limit, args.jobs)
+    if "mbpp" in wanted:
+        sets += he_sets(args.tasks, args.candidates, args.seed, args.cache,
+                        args.time_limit, args.jobs, dataset="mbpp+")
     print(f"matrices ready in {time.monotonic() - started:.0f} s; policy {policy}")
     for s in sets:
         for spec in [x.strip() for x in args.selectors.split(",") if x.strip()]:

@@ -9,11 +9,18 @@ next tests can still move this problem's pick*.
 Gain.  The default, ``gain="bootstrap"`` (:mod:`.bootstrap`), ranks problems, for every
 selector, by the expected change of the tie set under a Polya-urn predictive over the
 problem's revealed tests, as the best change per test over k in (``batch``,
-``lookahead`` x ``batch``) - one batch may be too few to flip a pick that four would.  It
-reads no posterior, so a confidently wrong one cannot hide where tests would move the
-pick (why it replaced "voi" as the default: docs/results.md); its stop is "stable" with
+``lookahead`` x ``batch``) - one batch may be too few to flip a pick that four would.
+``gain="balanced"`` lets that estimate decide only when a problem *stops* and gives the
+next batch to the active problem with the fewest tests: the estimate separates settled
+picks from contested ones but not contested problems with a correct candidate from
+hopeless contests (their estimates overlap on the CodeT slice), so a greedy on it can pour
+tests into hopeless contests.  It was better on the CodeT slice's design half and not on
+the held-out sets, where problems are solvable and concentrating helps - so it is an
+option, not the default (docs/results.md).  Both read no posterior, so a confidently
+wrong one cannot hide where tests would move the pick; their stop is "stable" with
 ``value_threshold`` (the change bounds the accuracy change, so the argument below holds
-for it too), and it has no "decided" stop of its own (no headroom bound).
+for it too; ``stop_horizon="cap"`` asks it about every test up to the cap instead of
+the lookahead), and they have no "decided" stop of their own (no headroom bound).
 ``gain="voi"``: a selector exposing ``posterior`` (``b4``, ``robust``;
 :func:`.voi.posterior_of`) is ranked by the expected value of information (:mod:`.voi`)
 over the same lookaheads; a selector without one falls back to the jackknife change
@@ -175,8 +182,9 @@ def _value_of_tests(state: ProblemState, select: SelectFn, posterior: PosteriorF
 
 def _bootstrap_change(state: ProblemState, select: SelectFn, policy: ScalingPolicy,
                       seed: int, horizon: int | None) -> None:
-    """``gain="bootstrap"``: as :func:`_value_of_tests`, with the expected change of the
-    tie set under the urn predictive over the revealed tests (:mod:`.bootstrap`) in
+    """The urn family ("bootstrap", "balanced", "proportional"): as
+    :func:`_value_of_tests`, with the expected change of the tie set under the urn
+    predictive over the revealed tests (:mod:`.bootstrap`, variant ``policy.urn``) in
     place of the posterior's value."""
     p, v = state.problem, state.verdicts
     assert state.selection is not None
@@ -184,12 +192,17 @@ def _bootstrap_change(state: ProblemState, select: SelectFn, policy: ScalingPoli
     ks = [policy.batch, policy.batch * policy.lookahead]
     if horizon is not None:
         ks = [max(1, min(k, horizon)) for k in ks]
+    if policy.stop_horizon == "cap" and horizon is not None and horizon > ks[-1]:
+        ks.append(horizon)  # the stop asks about every test the cap would still run
     rows = None if state.alive is None or state.alive.all() else np.flatnonzero(state.alive)
     values = change_of_tests(p, v, select, tied, ks, policy.samples,
-                             task_rng(seed, p.task_id, f"urn{v.shape[1]}"), rows)
+                             task_rng(seed, p.task_id, f"urn{v.shape[1]}"), rows,
+                             None if policy.urn.startswith("ewens") else 1.0,
+                             policy.urn.split("-")[1] if "-" in policy.urn else "coin",
+                             state.programs)
     state.value = (values[0], values[1])
-    state.change = max(0.0, values[1])
-    state.gain = max(0.0, max(val / k for val, k in zip(values, ks, strict=True))) \
+    state.change = max(0.0, values[-1])
+    state.gain = max(0.0, max(val / k for val, k in zip(values[:2], ks[:2], strict=True))) \
         * policy.batch
 
 
@@ -205,13 +218,24 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
     passed = v == Verdict.PASS
     if state.difficulty is None:
         state.difficulty = estimate_difficulty(passed, tied)
+    if state.resumed is not None and policy.resume == "gain" \
+            and policy.gain in ("bootstrap", "balanced", "proportional"):
+        _bootstrap_change(state, select, policy, seed, _horizon(policy, remaining, state.tests))
+        horizon = _horizon(policy, remaining, state.tests)
+        state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
+        return
     if state.resumed is not None:  # spend_all's second phase: fewest tests first
         state.gain = 1.0 / (1 + state.tests)
         horizon = _horizon(policy, remaining, state.tests)
         state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
         return
-    if policy.gain == "bootstrap":
+    if policy.gain in ("bootstrap", "balanced", "proportional"):
         _bootstrap_change(state, select, policy, seed, _horizon(policy, remaining, state.tests))
+        if policy.gain == "balanced":  # the estimate only stops; fewest tests first
+            state.gain = 1.0 / (1 + state.tests)
+        elif policy.gain == "proportional":  # water-filling: tests in proportion to it
+            # (measured and not kept: docs/results.md)
+            state.gain = state.gain / (state.tests + policy.batch)
         if policy.cost == "pairs":  # expected gain per execution, not per test
             state.gain /= max(1, state.contenders) / max(1, len(state.programs))
         _stop(state, policy, remaining, cluster_weighted, passed, value_rule=True)

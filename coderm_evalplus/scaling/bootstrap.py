@@ -20,6 +20,23 @@ on which each pass-set cluster passes or fails on a fair coin (nothing says whic
 novel draw is what keeps a problem whose first tests all look alike from being written
 off for good: its chance decays as ``1 / (m + 1)``, by the rule of succession.
 
+How novel the next tests are is a property of the generator, and the revealed tests
+measure it: under the urn, ``m`` columns show ``K`` distinct pass patterns with
+expectation ``sum_{i<m} alpha / (alpha + i)`` (Ewens), so ``alpha`` is estimated by
+solving that for the ``K`` seen (:func:`ewens_alpha`, ``urn="ewens"`` and the default
+``"ewens-rate"``).  Why: CodeT's generated asserts show 8-19 patterns in 20 tests, where
+``alpha = 1`` expects 3.6 - the fixed weight under-predicted novelty 5-15 fold and let
+problems whose pick was still moving look settled.  A novel column under ``alpha`` that
+large must be plausible, not a fair coin per cluster (which with many novel draws makes
+every pick look contested): under ``"ewens-rate"`` each cluster passes it at its own
+Laplace pass rate ``(passes + 1) / (m + 2)`` - a behaviour that failed every test so far
+rarely passes the next one.  ``"ewens-split"`` also lets a cluster of several distinct
+programs split on a novel column, at the rule of succession over how often the revealed
+tests split its lineage (:func:`.voi.lineage_splits`), each program then on its own;
+``"fixed"`` (``alpha = 1``, fair coin) is the default: the estimated weight with rate
+columns was better on the CodeT slice's design half under ``gain="balanced"`` but not on
+the held-out sets (docs/results.md).
+
 The value of ``k`` more tests is the expected Jaccard distance between the tie set now
 and the tie set of the configured selector on the matrix grown by the ``k`` simulated
 columns.  Why that: tie-aware accuracy changes by at most that distance
@@ -57,16 +74,37 @@ def _mask(idx: Sequence[int] | np.ndarray, n: int) -> np.ndarray:
 
 
 def simulate_columns(verdicts: np.ndarray, k: int, rng: np.random.Generator,
-                     alpha: float = NOVEL_WEIGHT) -> np.ndarray:
+                     alpha: float | None = NOVEL_WEIGHT, novel: str = "coin",
+                     programs: np.ndarray | None = None) -> np.ndarray:
     """``k`` next columns from the Polya urn over the revealed columns (module
-    docstring): candidates x k, int8 verdicts."""
+    docstring): candidates x k, int8 verdicts.  ``alpha=None``: the Ewens estimate
+    (:func:`ewens_alpha`); ``novel``: "coin" (each cluster a fair coin) or "rate" (each
+    cluster passes at its own Laplace pass rate)."""
     n, m = verdicts.shape
+    if alpha is None:
+        alpha = ewens_alpha(verdicts)
     if m:
         _, ids = np.unique(verdicts == Verdict.PASS, axis=0, return_inverse=True)
         ids = ids.ravel()
     else:
         ids = np.zeros(n, dtype=int)
     n_clusters = int(ids.max()) + 1 if n else 0
+    rate = np.full(n_clusters, 0.5)
+    if m and novel in ("rate", "split"):
+        passes = np.bincount(ids, weights=(verdicts == Verdict.PASS).sum(axis=1))
+        rate = (passes / np.bincount(ids) + 1.0) / (m + 2.0)
+    hazard = np.zeros(n_clusters)
+    if novel == "split" and m and programs is not None:
+        # a cluster of >= 2 distinct programs splits on a novel test at the rule of
+        # succession over its own history (voi.lineage_splits)
+        from .voi import lineage_splits
+        distinct = np.array([len(np.unique(programs[ids == c])) for c in range(n_clusters)])
+        hazard = np.where(distinct > 1, (lineage_splits(verdicts == Verdict.PASS, ids) + 1.0)
+                          / (m + 2.0), 0.0)
+        _, prog = np.unique(programs, return_inverse=True)
+        prog = prog.ravel()
+        prog_rate = np.zeros(int(prog.max()) + 1)
+        prog_rate[prog] = rate[ids]  # a program's copies share its cluster's rate
     out = np.empty((n, k), dtype=np.int8)
     for j in range(k):
         # urn: m revealed + j drawn so far, each weight 1, plus alpha for a novel column
@@ -75,15 +113,49 @@ def simulate_columns(verdicts: np.ndarray, k: int, rng: np.random.Generator,
             i = int(u)
             out[:, j] = verdicts[:, i] if i < m else out[:, i - m]
         else:
-            coin = rng.random(n_clusters) < 0.5
+            if novel == "split":
+                coin = rng.random(n_clusters) < rate
+                passed = coin[ids]
+                split = (rng.random(n_clusters) < hazard)[ids]
+                if split.any():
+                    own = rng.random(len(prog_rate)) < prog_rate  # each program alone
+                    passed = np.where(split, own[prog], passed)
+                out[:, j] = np.where(passed, Verdict.PASS, Verdict.FAIL)
+                continue
+            if novel == "rate":
+                coin = rng.random(n_clusters) < rate
+            else:
+                coin = rng.random(n_clusters) < 0.5
             out[:, j] = np.where(coin[ids], Verdict.PASS, Verdict.FAIL)
     return out
+
+
+def ewens_alpha(verdicts: np.ndarray) -> float:
+    """The Dirichlet process weight that makes the revealed columns' number of distinct
+    pass patterns ``K`` its expectation (Ewens: ``sum_{i<m} a / (a + i) = K``; the
+    maximum-likelihood estimate), by bisection on log a; K = m (every column new) gives
+    the upper end, K <= 1 the lower."""
+    m = verdicts.shape[1]
+    if m == 0:
+        return NOVEL_WEIGHT
+    k = np.unique(verdicts == Verdict.PASS, axis=1).shape[1]
+    i = np.arange(m)
+    lo, hi = -3.0, 4.0
+    for _ in range(40):
+        mid = (lo + hi) / 2
+        a = 10.0 ** mid
+        if float(np.sum(a / (a + i))) < k:
+            lo = mid
+        else:
+            hi = mid
+    return float(10.0 ** ((lo + hi) / 2))
 
 
 def change_of_tests(problem: Problem, verdicts: np.ndarray, select: SelectFn,
                     tied: Sequence[int] | np.ndarray, lookaheads: Sequence[int],
                     samples: int, rng: np.random.Generator,
-                    rows: np.ndarray | None = None) -> list[float]:
+                    rows: np.ndarray | None = None, alpha: float | None = NOVEL_WEIGHT,
+                    novel: str = "coin", programs: np.ndarray | None = None) -> list[float]:
     """Expected Jaccard change of the tie set after ``k`` more tests, for every k in
     ``lookaheads``, under the urn predictive (module docstring).
 
@@ -96,8 +168,10 @@ def change_of_tests(problem: Problem, verdicts: np.ndarray, select: SelectFn,
         return [0.0 for _ in lookaheads]
     now = _mask(tied, n)
     total = np.zeros(len(lookaheads))
+    if alpha is None:
+        alpha = ewens_alpha(verdicts)
     for _ in range(samples):
-        cols = simulate_columns(verdicts, k_max, rng)
+        cols = simulate_columns(verdicts, k_max, rng, alpha, novel, programs)
         if rows is not None:
             out = np.ones(n, dtype=bool)
             out[rows] = False

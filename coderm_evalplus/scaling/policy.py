@@ -31,7 +31,9 @@ class ScalingPolicy:
     resamples: int = 16  # jackknife subsets per estimate
     round_size: int = 1  # problems granted per round (>1 batches executor / generator calls)
     gain: str = "bootstrap"  # "bootstrap" (chance the pick changes under a Polya-urn
-    # predictive over the revealed tests, see .bootstrap), "voi" (expected value of
+    # predictive over the revealed tests, see .bootstrap), "balanced" (that estimate only
+    # stops a problem; the active ones get tests fewest-first), "proportional" (greedy on
+    # it over the tests spent), "voi" (expected value of
     # information from the selector's posterior; "change" for selectors without one),
     # "change", "weighted" (change x difficulty), "difficulty", "uniform" (fewest tests
     # first: fixed-M growing in step)
@@ -46,6 +48,13 @@ class ScalingPolicy:
     max_tests: int | None = None  # per-problem cap (None: the pool / generator cap)
     spend_all: bool = False  # when every problem has stopped early and budget is left,
     # resume them fewest-tests-first (a stop then only orders the spending)
+    urn: str = "fixed"  # "bootstrap" family: the urn's novel weight and novel column -
+    # "fixed" (alpha 1, fair coin per cluster), "ewens" (alpha estimated, coin),
+    # "ewens-rate" (alpha estimated, each cluster at its pass rate)
+    stop_horizon: str = "lookahead"  # the bootstrap family's stop reads the change over
+    # "lookahead" batches, or over every test the "cap" (pool / max_tests) would still run
+    resume: str = "fewest"  # spend_all's second phase: "fewest" tests first, or by the
+    # urn "gain" (the bootstrap family; the stop then only marks where it settled)
     cost: str = "tests"  # greedy ranks gain per "tests" or per "pairs" (contenders)
 
     def __post_init__(self) -> None:
@@ -54,11 +63,18 @@ class ScalingPolicy:
         if self.resamples < 1 or self.min_tests < 0 or self.stop_threshold < 0:
             raise ValueError("scaling policy: resamples >= 1, min_tests >= 0, "
                              "stop_threshold >= 0")
-        if self.gain not in ("voi", "bootstrap", "weighted", "change", "difficulty", "uniform"):
+        if self.gain not in ("voi", "bootstrap", "balanced", "proportional", "weighted",
+                             "change", "difficulty", "uniform"):
             raise ValueError(f"scaling policy: unknown gain {self.gain!r}")
         if self.prune not in PRUNE_RULES:
             raise ValueError(f"scaling policy: unknown prune rule {self.prune!r} "
                              f"(one of {', '.join(PRUNE_RULES)})")
+        if self.urn not in ("fixed", "ewens", "ewens-rate", "ewens-split"):
+            raise ValueError(f"scaling policy: unknown urn {self.urn!r}")
+        if self.stop_horizon not in ("lookahead", "cap") or self.resume not in ("fewest",
+                                                                                "gain"):
+            raise ValueError("scaling policy: stop_horizon is lookahead or cap, resume "
+                             "fewest or gain")
         if self.cost not in ("tests", "pairs"):
             raise ValueError(f"scaling policy: unknown cost {self.cost!r}")
         if not 0 < self.delta < 1 or self.prune_after < 1:

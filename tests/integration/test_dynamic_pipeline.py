@@ -169,6 +169,7 @@ def test_dynamic_with_b4_allocates_by_the_urn_change_estimate(cache, fixed_run):
                  completions=completions)
     scaling = result.report["scaling"]
     assert scaling["policy"]["gain"] == "bootstrap"
+    assert scaling["policy"]["urn"] == "fixed"
     assert scaling["tests_executed"] <= 40
     assert set(scaling["stopped"]) <= {"decided", "stable", "exhausted", "budget", "cap"}
     fixed = {p.task_id: fixed_run.matrices[p.task_id].verdicts for p in fixed_run.problems}

@@ -163,8 +163,8 @@ def test_greedy_gives_the_batch_to_the_larger_expected_gain():
     q, c = contested_problem()
     # decided first in problem order: greedy must still pick the contested one
     alloc = allocate([p, q], MatrixSource({p.task_id: m, q.task_id: c}), coderm(),
-                     budget=15, policy=ScalingPolicy(initial=5, batch=5, min_tests=1000,
-                                                     novelty=0))
+                     budget=15, policy=ScalingPolicy(gain="bootstrap", initial=5, batch=5,
+                                                     min_tests=1000, novelty=0))
     assert alloc.states["decided"].tests == 5
     assert alloc.states["contested"].tests == 10
     assert alloc.states["decided"].gain < alloc.states["contested"].gain

@@ -90,3 +90,99 @@ def test_allocation_sends_the_next_batch_to_the_contested_problem() -> None:
 def _om(p: Problem, m: np.ndarray):  # noqa: ANN202 - a one-line helper
     from coderm_evalplus.model import OutcomeMatrix
     return OutcomeMatrix(p.task_id, m)
+
+
+# ---------------------------------------------------------- the urn's novel columns
+
+def _distinct_columns(k: int, m: int, n: int = 24) -> np.ndarray:
+    """``m`` columns with exactly ``k`` distinct pass patterns (pattern j: row j passes)."""
+    out = np.full((n, m), F, dtype=np.int8)
+    for j in range(m):
+        out[j % k, j] = P
+    return out
+
+
+def test_ewens_alpha_solves_the_expected_number_of_patterns() -> None:
+    from coderm_evalplus.scaling.bootstrap import ewens_alpha
+    alphas = [ewens_alpha(_distinct_columns(k, 20)) for k in (1, 3, 8, 13, 20)]
+    assert alphas[0] < 0.01 and alphas[-1] > 1000  # one pattern / every column new
+    assert alphas == sorted(alphas)  # more patterns seen, more novelty predicted
+    for k, a in zip((3, 8, 13), alphas[1:4], strict=True):
+        assert abs(sum(a / (a + i) for i in range(20)) - k) < 1e-3
+
+
+def test_rate_novel_columns_follow_each_cluster_pass_rate() -> None:
+    # every column novel (alpha huge): rows 0-2 passed all 20 tests, rows 3-5 none
+    _, m = certain()
+    cols = simulate_columns(m, 4000, np.random.default_rng(5), alpha=1e9, novel="rate")
+    top, bottom = (cols[0] == P).mean(), (cols[3] == P).mean()
+    assert abs(top - 21 / 22) < 0.02 and abs(bottom - 1 / 22) < 0.02  # Laplace rates
+    assert (cols[:3] == cols[0]).all()  # a cluster passes or fails whole
+
+
+def test_split_novel_columns_split_distinct_programs_never_copies() -> None:
+    # rows 0-2: three distinct programs that agreed on all 20 tests, but test 0 split
+    # their lineage from row 3 (which then failed everything); rows 4-5 copies of one
+    p = problem("split", [f"def f(): return {i}" for i in range(4)]
+                + ["def f(): return 9"] * 2)
+    m = np.full((6, 20), F, dtype=np.int8)
+    m[:3] = P
+    m[3, 0] = P
+    m[4:] = P
+    from coderm_evalplus.scaling import program_keys
+    cols = simulate_columns(m, 3000, np.random.default_rng(2), alpha=1e9, novel="split",
+                            programs=program_keys(p))
+    assert (cols[4] == cols[5]).all()  # copies of one program never disagree
+    apart = (cols[0] != cols[1]).mean()
+    assert 0.0 < apart < 0.2  # splits happen, at the cluster's hazard (2/22, half apart)
+    rate = simulate_columns(m, 3000, np.random.default_rng(2), alpha=1e9, novel="rate")
+    assert (rate[0] == rate[1]).all()  # without splits the cluster stays whole
+
+
+def test_balanced_gives_fewest_first_and_stops_the_certain_problem() -> None:
+    sel = get_selector("robust")
+    pc, mc = certain(60)
+    pt, mt = contested(60)
+    policy = ScalingPolicy(initial=10, batch=5, min_tests=10, gain="balanced",
+                           spend_all=False)
+    alloc = allocate([pc, pt], MatrixSource({"certain": mc, "contested": mt}), sel.select,
+                     budget=50, policy=policy)
+    st = alloc.states
+    assert st["certain"].tests == 10 and st["certain"].stopped == "stable"
+    assert st["contested"].tests == 40
+    # the gain is the fewest-tests order, not the estimate: the contested problem's
+    # change estimate is what keeps it active
+    assert st["contested"].change > policy.value_threshold
+
+
+def test_balanced_splits_evenly_where_bootstrap_follows_the_larger_change() -> None:
+    """Two problems both still contested, one more than the other: "balanced" gives
+    them the same tests (the estimate only stops), "bootstrap" the batches to the
+    larger change."""
+    sel = get_selector("robust")
+
+    def tilted() -> tuple[Problem, np.ndarray]:  # as contested, B leads by 2 tests
+        p = problem("tilted", ["def f(): return 1"] * 3 + ["def f(): return 2"] * 3)
+        m = np.full((6, 60), F, dtype=np.int8)
+        m[:3, 0::2] = P
+        m[3:, 1::2] = P
+        m[3:, 0:4:2] = P
+        return p, m
+
+    tests = {}
+    for gain in ("balanced", "bootstrap"):
+        (pt, mt), (pq, mq) = contested(60), tilted()
+        alloc = allocate([pt, pq], MatrixSource({"contested": mt, "tilted": mq}),
+                         sel.select, budget=60,
+                         policy=ScalingPolicy(initial=10, batch=5, min_tests=10, gain=gain))
+        tests[gain] = (alloc.states["contested"].tests, alloc.states["tilted"].tests)
+    assert tests["balanced"] == (30, 30)
+    assert tests["bootstrap"][0] > tests["bootstrap"][1]
+
+
+def test_policy_rejects_unknown_urn_and_horizon() -> None:
+    import pytest
+    with pytest.raises(ValueError, match="urn"):
+        ScalingPolicy(urn="nope")
+    with pytest.raises(ValueError, match="stop_horizon"):
+        ScalingPolicy(stop_horizon="forever")
