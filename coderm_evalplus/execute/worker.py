@@ -1507,7 +1507,10 @@ def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_c
                   test_code, kind: str, class_name: str | None, shm: mmap.mmap) -> int:
     """Run pair ``i`` under the hang watch: TIMEOUT when a repeated state proved it
     endless; the verdict of an untraced run again when it was traced and ended anyway
-    (or tracing disturbed it), so every other verdict comes from a run without tracing."""
+    (or tracing disturbed it), so every other verdict comes from a run without tracing.
+    Not again when the server cut it: it used its whole budget, so the server has
+    recorded its TIMEOUT already (run again, it burnt a second limit before the server
+    killed the runner: twice the CPU of every watched hang that was not proved)."""
     ns = _fresh_namespace()
     watch.start(i, ns, program, source)
     try:
@@ -1519,6 +1522,8 @@ def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_c
         return TIMEOUT
     if not watch.traced:
         return verdict
+    if _CUT.unpack_from(shm, _CUT_AT)[0] == i:  # cut at its limit (run_pair caught _Cut)
+        return TIMEOUT
     _HDR.pack_into(shm, 0, i, _monotonic(), _thread_time())  # a fresh budget, untraced
     return run_pair(program_code, test_code, kind, class_name)
 

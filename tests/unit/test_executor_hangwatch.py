@@ -81,6 +81,33 @@ def test_a_growing_state_proves_nothing_and_times_out_at_the_limit(server):
     assert wall >= 0.6  # it used its whole CPU budget
 
 
+def test_a_watched_hang_that_is_not_proved_costs_one_limit_and_keeps_its_runner():
+    """A traced pair cut at its limit is not run again (that burnt a second limit and
+    then cost the runner); the next test runs on the same runner."""
+    import resource
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    before = children_cpu()
+    s = Server()
+    s.bid += 1
+    msg = {"id": s.bid, "program": GROWS, "tests": [
+        {"source": "assert f(1) == 2", "kind": "assert"},
+        {"source": "assert f(5) == 2", "kind": "assert"}],
+        "limits": {"time_limit": 0.5, "memory_mb": 2048, "max_output_bytes": 1 << 20,
+                   "max_processes": 32}}
+    s.proc.stdin.write(json.dumps(msg) + "\n")
+    s.proc.stdin.flush()
+    reply = json.loads(s.proc.stdout.readline())
+    s.close()
+    used = children_cpu() - before  # the server and every runner it reaped
+    assert reply["v"] == [TIMEOUT, TIMEOUT]
+    assert reply["r"] == 1  # one runner for both pairs: the first cut did not kill it
+    assert 1.0 <= used < 1.6  # two limits of 0.5 s plus start-up; re-run: over 2 s
+
+
 # States that repeat somewhere, but not as a whole in a frame that never returns: each
 # of these ends, and must get its real verdict.
 ENDS = {
