@@ -247,7 +247,16 @@ def _syntax_tree(source: str | ast.Module) -> ast.Module | None:
         return None
 
 
-def may_touch_shared_state(source: str | ast.Module) -> bool:
+def _nodes(source: str | ast.Module | list) -> list[ast.AST] | None:
+    """Every node of ``source`` (a list of nodes passes through), or None when it does not
+    parse.  The static checks share one walk per source: walking costs more than they do."""
+    if isinstance(source, list):
+        return source
+    tree = _syntax_tree(source)
+    return None if tree is None else list(ast.walk(tree))
+
+
+def may_touch_shared_state(source: str | ast.Module | list) -> bool:
     """Conservative static check: could running ``source`` change state that outlives it?
 
     Stores to attributes of anything but ``self``/``cls``, item stores through an
@@ -258,10 +267,9 @@ def may_touch_shared_state(source: str | ast.Module) -> bool:
     everything those cover.  Known gap: a public mutable module attribute changed through
     a local alias (``t = mimetypes.types_map; t["x"] = 1``) is seen by neither.
     """
-    tree = _syntax_tree(source)
-    if tree is None:
+    nodes = _nodes(source)
+    if nodes is None:
         return False  # it cannot run, so it cannot touch anything
-    nodes = list(ast.walk(tree))  # walked once: the walk costs more than the checks
     imported = _imported_names(nodes)
     guarded: dict[str, frozenset[str]] = {}  # local name of sys / os -> allowed attributes
     star_mutators = False
@@ -363,13 +371,13 @@ _PRELOADED_MODULES = (
 )
 
 
-def warm_imports(source: str | ast.Module) -> list[str]:
+def warm_imports(source: str | ast.Module | list) -> list[str]:
     """The modules of :data:`_WARM_MODULES` (dotted names included) ``source`` imports."""
-    tree = _syntax_tree(source)
-    if tree is None:
+    nodes = _nodes(source)
+    if nodes is None:
         return []
     names: list[str] = []
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             names += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
@@ -382,7 +390,7 @@ def warm_imports(source: str | ast.Module) -> list[str]:
 _CHEAP_COMPARE = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot)
 
 
-def program_repeats(source: str | ast.Module) -> bool:
+def program_repeats(source: str | ast.Module | list) -> bool:
     """Is this program deterministic enough that one hang proves another?
 
     Inferring a pair's TIMEOUT from another's (see :func:`hang_key`) needs: two runs of
@@ -392,19 +400,27 @@ def program_repeats(source: str | ast.Module) -> bool:
     and the builtins of :data:`_UNREPEATABLE_NAMES`.  String hashing is seeded once per
     server, so set and dict orders repeat too.  False only costs the inference.
     """
-    tree = _syntax_tree(source)
-    if tree is None:
-        return False
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.ClassDef, ast.AsyncFunctionDef, ast.Await)):
+    nodes = _nodes(source)
+    return nodes is not None and _repeatable(nodes, _REPEATABLE_MODULES,
+                                             _UNREPEATABLE_NAMES, classes=False)
+
+
+def _repeatable(nodes: list[ast.AST], modules: frozenset[str], names: frozenset[str],
+                classes: bool) -> bool:
+    """The check :func:`program_repeats` and :func:`hang_provable` share: no async code,
+    no class unless ``classes``, no import outside ``modules`` (relative ones included),
+    no use of a name in ``names``."""
+    for node in nodes:
+        if isinstance(node, (ast.AsyncFunctionDef, ast.Await)) or (
+                isinstance(node, ast.ClassDef) and not classes):
             return False
         if isinstance(node, ast.Import) and any(
-                a.name.split(".")[0] not in _REPEATABLE_MODULES for a in node.names):
+                a.name.split(".")[0] not in modules for a in node.names):
             return False
         if isinstance(node, ast.ImportFrom) and (
-                node.level or (node.module or "").split(".")[0] not in _REPEATABLE_MODULES):
+                node.level or (node.module or "").split(".")[0] not in modules):
             return False
-        if isinstance(node, ast.Name) and node.id in _UNREPEATABLE_NAMES:
+        if isinstance(node, ast.Name) and node.id in names:
             return False
     return True
 
@@ -469,14 +485,16 @@ class SourceFacts(NamedTuple):
 
 
 def source_facts(source: str) -> SourceFacts:
-    """All the static facts of ``source`` from one parse (the server sees every source
-    once per run; parsing it once per question was ~5 % of the CPU of a run)."""
+    """All the static facts of ``source`` from one parse and one walk (the server sees
+    every source once per run; parsing it once per question was ~5 % of the CPU of a
+    run, and each check walking the tree again cost as much as the parse)."""
     tree = _syntax_tree(source)
     if tree is None:
         return SourceFacts(False, False, None, (), False, False)
-    return SourceFacts(may_touch_shared_state(tree), program_repeats(tree), hang_key(tree),
-                       tuple(warm_imports(tree)), hang_provable(tree),
-                       hang_provable(tree, test=True))
+    nodes = list(ast.walk(tree))
+    return SourceFacts(may_touch_shared_state(nodes), program_repeats(nodes), hang_key(tree),
+                       tuple(warm_imports(nodes)), hang_provable(nodes),
+                       hang_provable(nodes, test=True))
 
 
 # --------------------------------------------------------------------------- hang proofs
@@ -499,29 +517,19 @@ _PROOF_WINDOW = 0.03  # fraction of the limit (CPU) the watch may last, uncharge
 _STATE_BUDGET = 20000  # tokens a state may have; a larger one proves nothing
 
 
-def hang_provable(source: str | ast.Module, test: bool = False) -> bool:
+def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
     """May a repeated state of this program (or test) prove that it never ends?
 
     Needs what :func:`program_repeats` needs (no clocks, entropy, files, threads, object
     addresses), minus ``sys`` and output, and no ``is`` comparison except against
     None/True/False/Ellipsis (two equal states may hold equal values that are not the
     same objects).  Test sources may define classes (unittest) and import unittest."""
-    tree = _syntax_tree(source)
-    if tree is None:
+    nodes = _nodes(source)
+    if nodes is None or not _repeatable(
+            nodes, _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"},
+            _UNPROVABLE_NAMES, classes=test):
         return False
-    modules = _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.AsyncFunctionDef, ast.Await)) or (
-                isinstance(node, ast.ClassDef) and not test):
-            return False
-        if isinstance(node, ast.Import) and any(
-                a.name.split(".")[0] not in modules for a in node.names):
-            return False
-        if isinstance(node, ast.ImportFrom) and (
-                node.level or (node.module or "").split(".")[0] not in modules):
-            return False
-        if isinstance(node, ast.Name) and node.id in _UNPROVABLE_NAMES:
-            return False
+    for node in nodes:
         if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot))
                                                   for op in node.ops):
             operands = [node.left, *node.comparators]
