@@ -70,7 +70,8 @@ has not returned in between means the frame repeats itself forever, so the pair 
 TIMEOUT now, as it would be after the full limit.  Otherwise the trace goes and the pair
 runs on; the window's CPU is not charged, and a pair that was traced and then ends (or
 that tracing may have disturbed: a RecursionError or MemoryError while traced) is run
-again untraced for its verdict - only proofs and untraced runs decide.  Wall clock: a pair that sleeps or waits (state S) is cut after
+again untraced for its verdict - only proofs and untraced runs decide (one that used its
+whole budget and was cut is not: it is a TIMEOUT already).  Wall clock: a pair that sleeps or waits (state S) is cut after
 ``time_limit`` of wall time; a working one (R, or D: the kernel works for it) gets its
 whole CPU budget, up to :func:`wall_backstop` (30 x limit + 10 s), which load does not
 reach.  The verdict cache keys verdicts by this policy too.
