@@ -560,7 +560,10 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
     statements inside ``with`` (the exit is on the stack), ``except``/``finally``/
     ``match`` bodies (the exception, the subject), every line an expression continues
     onto or starts on later than its statement, or that holds a comprehension or lambda
-    (their own loops), and heads on a header line."""
+    (their own loops), and heads on any ``for`` header line.  The header lines returned
+    (where states are forgotten) are those of ``for`` loops with a loop head in their
+    body: a ``for`` inside a ``while`` body starts and ends within one pass, so its
+    iterator is never on the stack at that head."""
     tree = _syntax_tree(source)
     if tree is None:
         return frozenset(), frozenset()
@@ -568,6 +571,7 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
     dirty: set[int] = set()
     heads: set[int] = set()
     headers: set[int] = set()
+    every_header: set[int] = set()
 
     def expressions(stmt: ast.stmt) -> None:
         for child in ast.iter_child_nodes(stmt):
@@ -596,8 +600,12 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
                 body(stmt.body, ok)
                 body(stmt.orelse, ok)
             elif isinstance(stmt, ast.For):
-                headers.update(range(stmt.lineno, (stmt.iter.end_lineno or stmt.lineno) + 1))
+                lines = range(stmt.lineno, (stmt.iter.end_lineno or stmt.lineno) + 1)
+                every_header.update(lines)  # never a head: its iterator may be on the stack
+                before = len(heads)
                 body(stmt.body, ok)
+                if len(heads) > before:  # its iterator is on the stack at those heads
+                    headers.update(lines)
                 body(stmt.orelse, ok)
             elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
                 body(stmt.body, ok)
@@ -613,7 +621,7 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
                     body(case.body, False)
 
     body(tree.body, True)
-    return frozenset((clean - dirty - headers) & heads), frozenset(headers)
+    return frozenset((clean - dirty - every_header) & heads), frozenset(headers)
 
 
 class _Unprovable(Exception):
@@ -627,13 +635,15 @@ _PLAIN_SCALARS = (type(None), bool, int, str, bytes, type(...))
 _DICT_TYPES: tuple = ()  # filled lazily (collections is preloaded by the server)
 
 
-def _state(frame, ns: dict, budget: int = _STATE_BUDGET) -> tuple:
+def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False) -> tuple:
     """The whole state a frame's future depends on, as a tuple of tokens that compares
     equal exactly when the states are equal: its position, its locals, its module's
     globals (the candidate's and the test's namespace), with object sharing (aliases)
     encoded.  Raises _Unprovable on anything but plain values (numbers, strings,
     tuples, lists, dicts, frozensets, deques, the namespace's own functions with their
-    defaults, closures and attributes, stdlib modules, builtins, types)."""
+    defaults, closures and attributes, stdlib modules, builtins, types).  ``mask_ints``:
+    the frame's own int locals enter as a placeholder, not their values (see
+    :func:`_ints_only_move`)."""
     import collections
 
     out: list = [frame.f_code, frame.f_lasti]
@@ -646,6 +656,9 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET) -> tuple:
     def freeze(obj, depth: int) -> None:
         if _len(out) > budget or depth > 60:
             raise _Unprovable("size")
+        if obj is _MASKED:
+            add(obj)
+            return
         t = _type(obj)
         if t in _PLAIN_SCALARS:
             add(t)
@@ -732,12 +745,220 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET) -> tuple:
         else:
             raise _Unprovable
 
-    freeze(frame.f_locals, 0)
+    local = frame.f_locals
+    if mask_ints:
+        local = {k: _MASKED if _type(v) is int else v for k, v in local.items()}
+    freeze(local, 0)
     for k, v in ns.items():
         if k != "__builtins__":
             add(k)
             freeze(v, 0)
     return _tuple(out)
+
+
+_MASKED = object()  # an int local in a masked state (see _state)
+# Builtins a loop may call and still be judged by _ints_only_move: on plain values they
+# run no code of the program's and change nothing.
+_PURE_CALLS = frozenset({"len", "sum", "range", "min", "max", "abs"})
+_SEQUENCES = (list, tuple, str, bytes)
+
+
+def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
+                    moved: dict[str, tuple[int, int]], frame) -> bool:
+    """Does the ``while`` loop whose body starts at line ``head`` run forever, given two
+    consecutive states at its head that differ only in the int locals ``moved`` (name ->
+    (earlier, later) value), with the lines ``executed`` run in between?
+
+    Induction over passes: a pass is a deterministic function of the state (the program
+    and test are hang-provable).  If every use of a moved int on the lines that ran is
+    its own update by a literal in the direction it moved (``v += 2``, ``v = v - 1``), a
+    comparison with a known int (a literal, an int local that no line that ran stores,
+    ``len`` of such a sequence) whose outcome is the same for every value from the
+    earlier one on in that direction, a slice bound already past the end of such a
+    sequence (``xs[lo:v + 1]``, ``xs[v:]``), or the start of ``range(v, n)`` already at or
+    past ``n``, then no value but the moved ints depends on them; the next pass starts
+    from the same state except those ints, further along, and repeats this one - the same
+    lines, no exit, no exception (a comparison, a slice, a ``range`` or a literal sum of
+    ints cannot raise, and the ints grow by a constant per pass: no memory runs out).
+    Lines that ran are judged whole; only calls of :data:`_PURE_CALLS` are allowed, no
+    item or attribute stores, ``del``, ``try``, ``with``, nested scopes or imports."""
+    if tree is None:
+        return False
+    loop = next((n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
+                 and n.body[0].lineno == head), None)
+    code = frame.f_code
+    if loop is None or any(v in code.co_cellvars or v in code.co_freevars for v in moved):
+        return False
+    local, glob = frame.f_locals, frame.f_globals
+    step = {v: (1 if b > a else -1) for v, (a, b) in moved.items()}
+    if not all(loop.lineno <= line <= (loop.end_lineno or loop.lineno) for line in executed):
+        return False  # the pass left the loop (an outer loop or handler ran)
+    exprs: list[ast.expr] = [loop.test]
+    parent: dict[int, ast.AST] = {id(loop.test): loop}
+    stores: set[str] = set()
+    ok = (ast.Expr, ast.Assign, ast.AugAssign, ast.If, ast.While, ast.For, ast.Pass,
+          ast.Continue, ast.Assert)  # no break or return: the pass must stay in the loop
+
+    def statements(body: list) -> bool:
+        for st in body:
+            if st.lineno not in executed:
+                continue  # never ran: the next passes run the same lines
+            if not isinstance(st, ok):
+                return False
+            if isinstance(st, ast.AugAssign) and not (
+                    isinstance(st.target, ast.Name) and (st.target.id in moved or _type(
+                        local.get(st.target.id)) is int)):
+                return False  # += on a container changes it in place (and its aliases)
+            for child in ast.iter_child_nodes(st):
+                if isinstance(child, ast.expr):
+                    exprs.append(child)
+                    parent[id(child)] = st
+            targets = st.targets if isinstance(st, ast.Assign) else \
+                [st.target] if isinstance(st, (ast.AugAssign, ast.For)) else []
+            for target in targets:
+                for node in ast.walk(target):
+                    if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+                        return False
+                    if isinstance(node, ast.Name):
+                        stores.add(node.id)
+            if not all(statements(getattr(st, f, None) or []) for f in ("body", "orelse")):
+                return False
+        return True
+
+    if not statements(loop.body):
+        return False
+    names: list[ast.Name] = []
+    for expr in exprs:
+        for node in ast.walk(expr):
+            if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                                 ast.GeneratorExp, ast.NamedExpr, ast.Yield, ast.YieldFrom,
+                                 ast.Await)):
+                return False
+            if isinstance(node, ast.Call) and not (
+                    isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS
+                    and node.func.id not in local and node.func.id not in glob):
+                return False
+            if isinstance(node, ast.Name) and node.id in moved:
+                names.append(node)
+            for child in ast.iter_child_nodes(node):
+                parent[id(child)] = node
+    for st in ast.walk(loop):  # the updates: their targets are not in exprs
+        if isinstance(st, ast.AugAssign) and st.lineno in executed and \
+                isinstance(st.target, ast.Name) and st.target.id in moved:
+            amount = _int_literal(st.value)
+            if amount is None or not isinstance(st.op, (ast.Add, ast.Sub)):
+                return False
+            amount = amount if isinstance(st.op, ast.Add) else -amount
+            if amount * step[st.target.id] < 0:
+                return False
+
+    def known(node: ast.AST) -> int | None:
+        """The int value ``node`` has wherever it is evaluated in a pass, or None."""
+        if _int_literal(node) is not None:
+            return _int_literal(node)
+        value = _unchanging(node, stores, moved, local, glob, code.co_varnames)
+        if _type(value) is int:
+            return value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == "len" and len(node.args) == 1 and not node.keywords:
+            seq = _unchanging(node.args[0], stores, moved, local, glob, code.co_varnames)
+            if _isinstance(seq, _SEQUENCES):
+                return _len(seq)
+        return None
+
+    for name in names:
+        v = name.id
+        a, d = moved[v][0], step[v]
+        form: ast.AST = name
+        offset = 0
+        up = parent.get(id(name))
+        if isinstance(up, ast.BinOp) and isinstance(up.op, (ast.Add, ast.Sub)) and \
+                up.left is name and _int_literal(up.right) is not None:
+            c = _int_literal(up.right) or 0
+            form, offset = up, c if isinstance(up.op, ast.Add) else -c
+        elif isinstance(up, ast.BinOp) and isinstance(up.op, ast.Add) and up.right is name \
+                and _int_literal(up.left) is not None:
+            form, offset = up, _int_literal(up.left) or 0
+        at = parent.get(id(form))
+        lo = a + offset  # the least advanced value the form takes from now on (d = +1)
+        if isinstance(name.ctx, ast.Store):
+            if isinstance(up, ast.AugAssign) and up.target is name:
+                continue  # checked with the updates above
+            if isinstance(up, ast.Assign) and up.targets == [name] and \
+                    isinstance(up.value, ast.BinOp) and any(
+                        isinstance(o, ast.Name) and o.id == v
+                        for o in (up.value.left, up.value.right)):
+                continue  # ``v = v + c``: checked at its load of v below
+            return False  # any other store (unpacking, a for target, v = w)
+        if form is not name and isinstance(at, ast.Assign) and at.value is form and \
+                len(at.targets) == 1 and isinstance(at.targets[0], ast.Name) and \
+                at.targets[0].id == v:
+            if offset * d < 0:
+                return False  # the update goes against the direction the int moved
+            continue
+        if isinstance(at, ast.Compare):
+            operands = [at.left, *at.comparators]
+            k = next(i for i, o in enumerate(operands) if o is form)
+            for i in (k - 1, k):
+                if i < 0 or i + 1 >= len(operands):
+                    continue
+                other = operands[i + 1] if i == k else operands[i]
+                e = known(other)
+                op = _type(at.ops[i])
+                if e is None or not _settled(op if i == k else _FLIPPED.get(op), lo, e, d):
+                    return False
+            continue
+        if isinstance(at, ast.Slice) and d > 0 and at.step is None and \
+                (at.upper is form or at.lower is form):
+            sub = parent.get(id(at))
+            seq = _unchanging(sub.value, stores, moved, local, glob, code.co_varnames) \
+                if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Load) else None
+            if seq is not None and _isinstance(seq, _SEQUENCES) and lo >= _len(seq):
+                continue  # past the end: the slice stays what it is
+            return False
+        if isinstance(at, ast.Call) and d > 0 and isinstance(at.func, ast.Name) and \
+                at.func.id == "range" and len(at.args) == 2 and not at.keywords and \
+                at.args[0] is form:
+            e = known(at.args[1])
+            if e is not None and lo >= e:
+                continue  # empty, and stays empty
+            return False
+        return False
+    return True
+
+
+_FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE,
+            ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+
+
+def _int_literal(node: ast.AST) -> int | None:
+    value = node.value if isinstance(node, ast.Constant) else None
+    return value if _type(value) is int else None  # type: ignore[return-value]
+
+
+def _settled(op, a: int, e: int, d: int) -> bool:
+    """Is ``x <op> e`` the same for every x from ``a`` on, in direction ``d``?"""
+    if d < 0:  # mirror: x <= a
+        op, a, e = _FLIPPED.get(op), -a, -e
+    # x >= a from now on
+    if op in (ast.Gt, ast.GtE, ast.Lt, ast.LtE):
+        return a > e or (a == e and op in (ast.GtE, ast.Lt))
+    if op in (ast.Eq, ast.NotEq):
+        return a > e
+    return False
+
+
+def _unchanging(node: ast.AST, stores: set[str], moved: dict, local: dict, glob: dict,
+                code_locals: tuple = ()):
+    """The value of a name that no line of the pass stores (so, with no item stores or
+    impure calls either, it is the same object, unchanged, all pass long); else None."""
+    if not isinstance(node, ast.Name) or node.id in stores or node.id in moved:
+        return None
+    if node.id in local:
+        return local[node.id]
+    if node.id in code_locals:
+        return None  # a local not bound yet: never the global of that name
+    return glob.get(node.id)
 
 
 class _Abandon(BaseException):
@@ -765,6 +986,7 @@ class HangWatch:
         self.shm = shm
         self._g = self._global  # one bound method: what sys.gettrace() must still return
         self.lines: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
+        self.trees: dict[str, Any] = {}
         self.sources: dict[str, str] = {}
         self.ns: dict | None = None
         self.index = -1
@@ -865,6 +1087,10 @@ class HangWatch:
                     elif line in heads and code.co_name not in _UNWATCHED_CODE_NAMES \
                             and not code.co_flags & _GENERATOR_FLAGS:
                         self._step(frame)
+                    else:
+                        entry = self.frames.get(frame)
+                        if entry is not None:
+                            entry[5].add(line)  # run between two states of the frame
             elif event == "return":
                 self.frames.pop(frame, None)
             elif event == "exception" and _issubclass(arg[0], (RecursionError, MemoryError)):
@@ -894,15 +1120,35 @@ class HangWatch:
             return  # unwatchable (or no namespace yet: no proof)
         state = _state(frame, self.ns)
         self.states += 1
+        masked = _state(frame, self.ns, mask_ints=True)
+        ints = {k: v for k, v in frame.f_locals.items() if _type(v) is int}
         if entry is _MISSING:
-            self.frames[frame] = [state, 1, 1]  # tortoise, power, steps since it moved
+            # tortoise, power, steps since it moved; the previous state with its int
+            # locals masked, those ints, the lines run since
+            self.frames[frame] = [state, 1, 1, masked, ints, {frame.f_lineno}]
             return
         if state == entry[0]:
             self.proved = True
             return
+        if masked == entry[3] and ints.keys() == entry[4].keys():
+            moved = {k: (entry[4][k], v) for k, v in ints.items() if entry[4][k] != v}
+            if moved and _ints_only_move(self._tree(frame.f_code.co_filename),
+                                         frame.f_lineno, entry[5], moved, frame):
+                self.proved = True
+                return
+        entry[3], entry[4], entry[5] = masked, ints, {frame.f_lineno}
         if entry[2] == entry[1]:
             entry[0], entry[1], entry[2] = state, entry[1] * 2, 0
         entry[2] += 1
+
+    def _tree(self, filename: str) -> ast.Module | None:
+        key = "tree\0" + filename + "\0" + self.sources.get(filename, "")
+        tree = self.trees.get(key, _MISSING)
+        if tree is _MISSING:
+            if _len(self.trees) > 512:
+                self.trees.clear()
+            tree = self.trees[key] = _syntax_tree(self.sources.get(filename, ""))
+        return tree
 
 
 # --------------------------------------------------------------------------- isolation
