@@ -67,7 +67,9 @@ headers where the watch forgets the frame's states (:func:`_loop_lines`), its wh
 position, its locals and the module globals, plain values only (:func:`_state`), sharing
 included - goes through Brent's cycle detection.  The same state twice in a frame that
 has not returned in between means the frame repeats itself forever, so the pair is a
-TIMEOUT now, as it would be after the full limit.  Otherwise the trace goes and the pair
+TIMEOUT now, as it would be after the full limit; so do two consecutive states that differ
+only in int locals that the pass between them uses only where a further value changes
+nothing (:func:`_ints_only_move`).  Otherwise the trace goes and the pair
 runs on; the window's CPU is not charged, and a pair that was traced and then ends (or
 that tracing may have disturbed: a RecursionError or MemoryError while traced) is run
 again untraced for its verdict - only proofs and untraced runs decide (one that used its
@@ -784,8 +786,9 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     item or attribute stores, ``del``, ``try``, ``with``, nested scopes or imports."""
     if tree is None:
         return False
-    loop = next((n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
-                 and n.body[0].lineno == head), None)
+    loops = [n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
+             and n.body[0].lineno == head]
+    loop = loops[0] if _len(loops) == 1 else None  # two loops' heads on one line: refused
     code = frame.f_code
     if loop is None or any(v in code.co_cellvars or v in code.co_freevars for v in moved):
         return False
