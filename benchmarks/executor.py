@@ -40,7 +40,14 @@ it says how many changed only in int values), (c) unwatchable (non-plain values,
 nondeterministic source, no watched loop head), (d) ends before 1 s - with each class's
 share of the CPU the time-limit rule spends on them.
 
+``--old-worker PATH`` runs each row's workload a second time, right after ours, through
+another worker.py (e.g. main's), and prints its pairs/s, CPU and ratio beside ours and the
+number of verdicts that differ between the two: a speed-up measured side by side, with
+the proof that it moved no verdict.
+
 Run:  python benchmarks/executor.py [--limits 1.0 0.5 0.25 0.1] [--paper-pairs 3000]
+      python benchmarks/executor.py --limits 1.0 --no-default --paper-pairs 1500 \
+          --old-worker ../main/coderm_evalplus/execute/worker.py
       python benchmarks/executor.py --workload unittest --limits 1.0 --paper-pairs 0 \
           --determinism
 """
@@ -517,6 +524,29 @@ def _workload(args):
             lambda p, ci, ti: p.candidates[ci].source + "\n" + p.tests[ti].source)
 
 
+def _old_side(args, problems, limit: float, ours: list) -> dict:
+    """The same workload through an older worker.py (``--old-worker``), right after ours:
+    its time, its CPU and the verdicts that differ from ours (pair by pair)."""
+    from coderm_evalplus.execute.base import Limits
+    from coderm_evalplus.execute.local import LocalExecutor
+    from coderm_evalplus.execute.runner import execute_problems
+
+    started = time.monotonic()
+    cpu0 = _children_cpu()
+    with LocalExecutor(jobs=args.jobs, worker=args.old_worker) as executor:
+        mats = execute_problems(problems, executor=executor, limits=Limits(time_limit=limit))
+    seconds = time.monotonic() - started
+    cpu = _children_cpu() - cpu0
+    moved = [(p.task_id, int(c), int(t), NAMES[mats[p.task_id].verdicts[c, t]],
+              NAMES[mine[c, t]])
+             for p, mine in zip(problems, ours)
+             for c, t in zip(*(mats[p.task_id].verdicts != mine).nonzero())]
+    total = sum(m.size for m in ours)
+    return {"worker": str(args.old_worker), "seconds": seconds, "cpu_seconds": cpu,
+            "pairs_per_s": total / seconds, "cpu_ms_per_pair": 1e3 * cpu / total,
+            "differing_verdicts": len(moved), "examples": moved[:20]}
+
+
 def run(args) -> dict:
     from coderm_evalplus.execute.base import DEFAULT_TIME_LIMIT, Limits
     from coderm_evalplus.execute.runner import ExecutionStats, execute_problems
@@ -557,6 +587,7 @@ def run(args) -> dict:
                       NAMES[b]) for k, a, b in zip(subset, paper["verdicts"], our_sub)
                      if (a == PASS) != (b == PASS)]
         timeouts = sum(int((m == TIMEOUT).sum()) for m in mats)
+        old = _old_side(args, problems, limit, mats) if args.old_worker else None
         passes = [d for v, d in zip(paper["verdicts"], paper["durations"]) if v == PASS]
         paper_rate = len(subset) / paper["seconds"]
         ours_rate = total / ours_s
@@ -595,11 +626,19 @@ def run(args) -> dict:
                                   "max": 1e3 * max(passes) if passes else float("nan")},
             "isolation": stats.isolation,
         }
+        if old:
+            row["old"] = old
+            row["old"]["ratio"] = old["pairs_per_s"] / paper_rate
         report["limits"].append(row)
         print(f"limit {limit}: paper {paper_rate:.1f} pairs/s, ours {ours_rate:.0f} pairs/s "
               f"(x{row['ratio']:.1f}, stratified x{row['ratio_stratified']:.1f}) in {ours_s:.0f} s, {timeouts} timed-out pairs (floor "
               f"{row['timeout_floor_s']:.0f} s), {len(disagree)} disagreements "
               f"{disagree[:6]}", file=sys.stderr, flush=True)
+        if old:
+            print(f"limit {limit}: old worker {old['pairs_per_s']:.0f} pairs/s "
+                  f"(x{old['ratio']:.1f}) in {old['seconds']:.0f} s, {old['cpu_seconds']:.1f} s "
+                  f"CPU; {old['differing_verdicts']} verdicts differ from ours "
+                  f"{old['examples'][:6]}", file=sys.stderr, flush=True)
         if args.json_out:  # partial results survive an interrupted run
             with open(args.json_out, "w") as f:
                 json.dump(report, f, indent=1)
@@ -643,6 +682,14 @@ def print_report(report: dict) -> None:
                   f"{r.get('pass_set_differences', '-')}", f"{d['p99']:.1f}",
                   f"{d['p99.9']:.1f}", f"{d['max']:.1f}")
     console.print(t)
+    for r in report["limits"]:
+        o = r.get("old")
+        if o:
+            console.print(
+                f"limit {r['limit']:g}, side by side: ours {r['ours_pairs_per_s']:,.0f} pairs/s "
+                f"(x{r['ratio']:.1f} the paper design), {r['ours_cpu_seconds']:.1f} s CPU; old "
+                f"worker {o['pairs_per_s']:,.0f} pairs/s (x{o['ratio']:.1f}), "
+                f"{o['cpu_seconds']:.1f} s CPU; {o['differing_verdicts']} differing verdicts")
     det = report.get("determinism")
     if det:
         t = Table(title="Determinism: our executor at the default limits, no cache, "
@@ -696,6 +743,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="only the quiet-vs-loaded row (no throughput comparison)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", dest="json_out", default=None)
+    ap.add_argument("--old-worker", default=None, metavar="WORKER_PY",
+                    help="also run each limit's workload through this (older) worker.py "
+                         "after ours: its pairs/s, CPU, and verdicts differing from ours")
     ap.add_argument("--no-default", action="store_true",
                     help="do not add the default time limit to --limits")
     ap.add_argument("--classify-hangs", type=int, default=0, metavar="N",

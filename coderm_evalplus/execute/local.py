@@ -27,9 +27,10 @@ WORKER_PATH = Path(__file__).with_name("worker.py")
 
 
 @functools.cache
-def worker_digest() -> str:
-    """sha256 of this package's worker.py: the code that defines what a verdict is."""
-    return hashlib.sha256(WORKER_PATH.read_bytes()).hexdigest()
+def worker_digest(path: Path = WORKER_PATH) -> str:
+    """sha256 of a worker.py (default: this package's): the code that defines what a
+    verdict is."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 CRASH = 4
 _MAX_SERVER_RESTARTS_PER_BATCH = 2
 
@@ -139,9 +140,12 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, jobs: int | None = None, python: str | None = None, **_: object) -> None:
+    def __init__(self, jobs: int | None = None, python: str | None = None,
+                 worker: str | Path | None = None, **_: object) -> None:
         self.jobs = max(1, int(jobs or default_jobs()))
         self.python = python or sys.executable
+        # another worker.py (benchmarks run an older one side by side with ours)
+        self.worker = Path(worker) if worker else WORKER_PATH
         self._workers: dict[int, WorkerProcess] = {}
         self._lock = threading.Lock()
         self.isolation: dict | None = None
@@ -160,12 +164,13 @@ class LocalExecutor:
     def runtime_id(self) -> str:
         """Part of every cache key: verdicts depend on the interpreter and on the worker
         that produced them (a fixed worker bug must not be replayed from the cache)."""
-        return f"local:python{sys.version.split()[0]}:worker-{worker_digest()[:16]}"
+        digest = worker_digest() if self.worker == WORKER_PATH else worker_digest(self.worker)
+        return f"local:python{sys.version.split()[0]}:worker-{digest[:16]}"
 
     def _argv(self, slot: int) -> list[str]:
         # -s -P rather than -I: isolated from user site-packages and the cwd, but the
         # (scrubbed) environment's PYTHONHASHSEED applies.
-        argv = [self.python, "-s", "-P", str(WORKER_PATH)]
+        argv = [self.python, "-s", "-P", str(self.worker)]
         if os.geteuid() == 0:
             argv += ["--uid", str(sandbox_uid(slot))]
         return argv

@@ -67,10 +67,13 @@ headers where the watch forgets the frame's states (:func:`_loop_lines`), its wh
 position, its locals and the module globals, plain values only (:func:`_state`), sharing
 included - goes through Brent's cycle detection.  The same state twice in a frame that
 has not returned in between means the frame repeats itself forever, so the pair is a
-TIMEOUT now, as it would be after the full limit.  Otherwise the trace goes and the pair
+TIMEOUT now, as it would be after the full limit; so do two consecutive states that differ
+only in int locals that the pass between them uses only where a further value changes
+nothing (:func:`_ints_only_move`).  Otherwise the trace goes and the pair
 runs on; the window's CPU is not charged, and a pair that was traced and then ends (or
 that tracing may have disturbed: a RecursionError or MemoryError while traced) is run
-again untraced for its verdict - only proofs and untraced runs decide.  Wall clock: a pair that sleeps or waits (state S) is cut after
+again untraced for its verdict - only proofs and untraced runs decide (one that used its
+whole budget and was cut is not: it is a TIMEOUT already).  Wall clock: a pair that sleeps or waits (state S) is cut after
 ``time_limit`` of wall time; a working one (R, or D: the kernel works for it) gets its
 whole CPU budget, up to :func:`wall_backstop` (30 x limit + 10 s), which load does not
 reach.  The verdict cache keys verdicts by this policy too.
@@ -247,7 +250,16 @@ def _syntax_tree(source: str | ast.Module) -> ast.Module | None:
         return None
 
 
-def may_touch_shared_state(source: str | ast.Module) -> bool:
+def _nodes(source: str | ast.Module | list) -> list[ast.AST] | None:
+    """Every node of ``source`` (a list of nodes passes through), or None when it does not
+    parse.  The static checks share one walk per source: walking costs more than they do."""
+    if isinstance(source, list):
+        return source
+    tree = _syntax_tree(source)
+    return None if tree is None else list(ast.walk(tree))
+
+
+def may_touch_shared_state(source: str | ast.Module | list) -> bool:
     """Conservative static check: could running ``source`` change state that outlives it?
 
     Stores to attributes of anything but ``self``/``cls``, item stores through an
@@ -258,10 +270,9 @@ def may_touch_shared_state(source: str | ast.Module) -> bool:
     everything those cover.  Known gap: a public mutable module attribute changed through
     a local alias (``t = mimetypes.types_map; t["x"] = 1``) is seen by neither.
     """
-    tree = _syntax_tree(source)
-    if tree is None:
+    nodes = _nodes(source)
+    if nodes is None:
         return False  # it cannot run, so it cannot touch anything
-    nodes = list(ast.walk(tree))  # walked once: the walk costs more than the checks
     imported = _imported_names(nodes)
     guarded: dict[str, frozenset[str]] = {}  # local name of sys / os -> allowed attributes
     star_mutators = False
@@ -363,13 +374,13 @@ _PRELOADED_MODULES = (
 )
 
 
-def warm_imports(source: str | ast.Module) -> list[str]:
+def warm_imports(source: str | ast.Module | list) -> list[str]:
     """The modules of :data:`_WARM_MODULES` (dotted names included) ``source`` imports."""
-    tree = _syntax_tree(source)
-    if tree is None:
+    nodes = _nodes(source)
+    if nodes is None:
         return []
     names: list[str] = []
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             names += [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
@@ -382,7 +393,7 @@ def warm_imports(source: str | ast.Module) -> list[str]:
 _CHEAP_COMPARE = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Is, ast.IsNot)
 
 
-def program_repeats(source: str | ast.Module) -> bool:
+def program_repeats(source: str | ast.Module | list) -> bool:
     """Is this program deterministic enough that one hang proves another?
 
     Inferring a pair's TIMEOUT from another's (see :func:`hang_key`) needs: two runs of
@@ -392,19 +403,27 @@ def program_repeats(source: str | ast.Module) -> bool:
     and the builtins of :data:`_UNREPEATABLE_NAMES`.  String hashing is seeded once per
     server, so set and dict orders repeat too.  False only costs the inference.
     """
-    tree = _syntax_tree(source)
-    if tree is None:
-        return False
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.ClassDef, ast.AsyncFunctionDef, ast.Await)):
+    nodes = _nodes(source)
+    return nodes is not None and _repeatable(nodes, _REPEATABLE_MODULES,
+                                             _UNREPEATABLE_NAMES, classes=False)
+
+
+def _repeatable(nodes: list[ast.AST], modules: frozenset[str], names: frozenset[str],
+                classes: bool) -> bool:
+    """The check :func:`program_repeats` and :func:`hang_provable` share: no async code,
+    no class unless ``classes``, no import outside ``modules`` (relative ones included),
+    no use of a name in ``names``."""
+    for node in nodes:
+        if isinstance(node, (ast.AsyncFunctionDef, ast.Await)) or (
+                isinstance(node, ast.ClassDef) and not classes):
             return False
         if isinstance(node, ast.Import) and any(
-                a.name.split(".")[0] not in _REPEATABLE_MODULES for a in node.names):
+                a.name.split(".")[0] not in modules for a in node.names):
             return False
         if isinstance(node, ast.ImportFrom) and (
-                node.level or (node.module or "").split(".")[0] not in _REPEATABLE_MODULES):
+                node.level or (node.module or "").split(".")[0] not in modules):
             return False
-        if isinstance(node, ast.Name) and node.id in _UNREPEATABLE_NAMES:
+        if isinstance(node, ast.Name) and node.id in names:
             return False
     return True
 
@@ -469,14 +488,16 @@ class SourceFacts(NamedTuple):
 
 
 def source_facts(source: str) -> SourceFacts:
-    """All the static facts of ``source`` from one parse (the server sees every source
-    once per run; parsing it once per question was ~5 % of the CPU of a run)."""
+    """All the static facts of ``source`` from one parse and one walk (the server sees
+    every source once per run; parsing it once per question was ~5 % of the CPU of a
+    run, and each check walking the tree again cost as much as the parse)."""
     tree = _syntax_tree(source)
     if tree is None:
         return SourceFacts(False, False, None, (), False, False)
-    return SourceFacts(may_touch_shared_state(tree), program_repeats(tree), hang_key(tree),
-                       tuple(warm_imports(tree)), hang_provable(tree),
-                       hang_provable(tree, test=True))
+    nodes = list(ast.walk(tree))
+    return SourceFacts(may_touch_shared_state(nodes), program_repeats(nodes), hang_key(tree),
+                       tuple(warm_imports(nodes)), hang_provable(nodes),
+                       hang_provable(nodes, test=True))
 
 
 # --------------------------------------------------------------------------- hang proofs
@@ -499,29 +520,19 @@ _PROOF_WINDOW = 0.03  # fraction of the limit (CPU) the watch may last, uncharge
 _STATE_BUDGET = 20000  # tokens a state may have; a larger one proves nothing
 
 
-def hang_provable(source: str | ast.Module, test: bool = False) -> bool:
+def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
     """May a repeated state of this program (or test) prove that it never ends?
 
     Needs what :func:`program_repeats` needs (no clocks, entropy, files, threads, object
     addresses), minus ``sys`` and output, and no ``is`` comparison except against
     None/True/False/Ellipsis (two equal states may hold equal values that are not the
     same objects).  Test sources may define classes (unittest) and import unittest."""
-    tree = _syntax_tree(source)
-    if tree is None:
+    nodes = _nodes(source)
+    if nodes is None or not _repeatable(
+            nodes, _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"},
+            _UNPROVABLE_NAMES, classes=test):
         return False
-    modules = _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"}
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.AsyncFunctionDef, ast.Await)) or (
-                isinstance(node, ast.ClassDef) and not test):
-            return False
-        if isinstance(node, ast.Import) and any(
-                a.name.split(".")[0] not in modules for a in node.names):
-            return False
-        if isinstance(node, ast.ImportFrom) and (
-                node.level or (node.module or "").split(".")[0] not in modules):
-            return False
-        if isinstance(node, ast.Name) and node.id in _UNPROVABLE_NAMES:
-            return False
+    for node in nodes:
         if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot))
                                                   for op in node.ops):
             operands = [node.left, *node.comparators]
@@ -551,7 +562,10 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
     statements inside ``with`` (the exit is on the stack), ``except``/``finally``/
     ``match`` bodies (the exception, the subject), every line an expression continues
     onto or starts on later than its statement, or that holds a comprehension or lambda
-    (their own loops), and heads on a header line."""
+    (their own loops), and heads on any ``for`` header line.  The header lines returned
+    (where states are forgotten) are those of ``for`` loops with a loop head in their
+    body: a ``for`` inside a ``while`` body starts and ends within one pass, so its
+    iterator is never on the stack at that head."""
     tree = _syntax_tree(source)
     if tree is None:
         return frozenset(), frozenset()
@@ -559,6 +573,7 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
     dirty: set[int] = set()
     heads: set[int] = set()
     headers: set[int] = set()
+    every_header: set[int] = set()
 
     def expressions(stmt: ast.stmt) -> None:
         for child in ast.iter_child_nodes(stmt):
@@ -587,8 +602,12 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
                 body(stmt.body, ok)
                 body(stmt.orelse, ok)
             elif isinstance(stmt, ast.For):
-                headers.update(range(stmt.lineno, (stmt.iter.end_lineno or stmt.lineno) + 1))
+                lines = range(stmt.lineno, (stmt.iter.end_lineno or stmt.lineno) + 1)
+                every_header.update(lines)  # never a head: its iterator may be on the stack
+                before = len(heads)
                 body(stmt.body, ok)
+                if len(heads) > before:  # its iterator is on the stack at those heads
+                    headers.update(lines)
                 body(stmt.orelse, ok)
             elif isinstance(stmt, ast.Try) or type(stmt).__name__ == "TryStar":
                 body(stmt.body, ok)
@@ -604,7 +623,7 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
                     body(case.body, False)
 
     body(tree.body, True)
-    return frozenset((clean - dirty - headers) & heads), frozenset(headers)
+    return frozenset((clean - dirty - every_header) & heads), frozenset(headers)
 
 
 class _Unprovable(Exception):
@@ -618,13 +637,15 @@ _PLAIN_SCALARS = (type(None), bool, int, str, bytes, type(...))
 _DICT_TYPES: tuple = ()  # filled lazily (collections is preloaded by the server)
 
 
-def _state(frame, ns: dict, budget: int = _STATE_BUDGET) -> tuple:
+def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False) -> tuple:
     """The whole state a frame's future depends on, as a tuple of tokens that compares
     equal exactly when the states are equal: its position, its locals, its module's
     globals (the candidate's and the test's namespace), with object sharing (aliases)
     encoded.  Raises _Unprovable on anything but plain values (numbers, strings,
     tuples, lists, dicts, frozensets, deques, the namespace's own functions with their
-    defaults, closures and attributes, stdlib modules, builtins, types)."""
+    defaults, closures and attributes, stdlib modules, builtins, types).  ``mask_ints``:
+    the frame's own int locals enter as a placeholder, not their values (see
+    :func:`_ints_only_move`)."""
     import collections
 
     out: list = [frame.f_code, frame.f_lasti]
@@ -637,6 +658,9 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET) -> tuple:
     def freeze(obj, depth: int) -> None:
         if _len(out) > budget or depth > 60:
             raise _Unprovable("size")
+        if obj is _MASKED:
+            add(obj)
+            return
         t = _type(obj)
         if t in _PLAIN_SCALARS:
             add(t)
@@ -723,12 +747,221 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET) -> tuple:
         else:
             raise _Unprovable
 
-    freeze(frame.f_locals, 0)
+    local = frame.f_locals
+    if mask_ints:
+        local = {k: _MASKED if _type(v) is int else v for k, v in local.items()}
+    freeze(local, 0)
     for k, v in ns.items():
         if k != "__builtins__":
             add(k)
             freeze(v, 0)
     return _tuple(out)
+
+
+_MASKED = object()  # an int local in a masked state (see _state)
+# Builtins a loop may call and still be judged by _ints_only_move: on plain values they
+# run no code of the program's and change nothing.
+_PURE_CALLS = frozenset({"len", "sum", "range", "min", "max", "abs"})
+_SEQUENCES = (list, tuple, str, bytes)
+
+
+def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
+                    moved: dict[str, tuple[int, int]], frame) -> bool:
+    """Does the ``while`` loop whose body starts at line ``head`` run forever, given two
+    consecutive states at its head that differ only in the int locals ``moved`` (name ->
+    (earlier, later) value), with the lines ``executed`` run in between?
+
+    Induction over passes: a pass is a deterministic function of the state (the program
+    and test are hang-provable).  If every use of a moved int on the lines that ran is
+    its own update by a literal in the direction it moved (``v += 2``, ``v = v - 1``), a
+    comparison with a known int (a literal, an int local that no line that ran stores,
+    ``len`` of such a sequence) whose outcome is the same for every value from the
+    earlier one on in that direction, a slice bound already past the end of such a
+    sequence (``xs[lo:v + 1]``, ``xs[v:]``), or the start of ``range(v, n)`` already at or
+    past ``n``, then no value but the moved ints depends on them; the next pass starts
+    from the same state except those ints, further along, and repeats this one - the same
+    lines, no exit, no exception (a comparison, a slice, a ``range`` or a literal sum of
+    ints cannot raise, and the ints grow by a constant per pass: no memory runs out).
+    Lines that ran are judged whole; only calls of :data:`_PURE_CALLS` are allowed, no
+    item or attribute stores, ``del``, ``try``, ``with``, nested scopes or imports."""
+    if tree is None:
+        return False
+    loops = [n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
+             and n.body[0].lineno == head]
+    loop = loops[0] if _len(loops) == 1 else None  # two loops' heads on one line: refused
+    code = frame.f_code
+    if loop is None or any(v in code.co_cellvars or v in code.co_freevars for v in moved):
+        return False
+    local, glob = frame.f_locals, frame.f_globals
+    step = {v: (1 if b > a else -1) for v, (a, b) in moved.items()}
+    if not all(loop.lineno <= line <= (loop.end_lineno or loop.lineno) for line in executed):
+        return False  # the pass left the loop (an outer loop or handler ran)
+    exprs: list[ast.expr] = [loop.test]
+    parent: dict[int, ast.AST] = {id(loop.test): loop}
+    stores: set[str] = set()
+    ok = (ast.Expr, ast.Assign, ast.AugAssign, ast.If, ast.While, ast.For, ast.Pass,
+          ast.Continue, ast.Assert)  # no break or return: the pass must stay in the loop
+
+    def statements(body: list) -> bool:
+        for st in body:
+            if st.lineno not in executed:
+                continue  # never ran: the next passes run the same lines
+            if not isinstance(st, ok):
+                return False
+            if isinstance(st, ast.AugAssign) and not (
+                    isinstance(st.target, ast.Name) and (st.target.id in moved or _type(
+                        local.get(st.target.id)) is int)):
+                return False  # += on a container changes it in place (and its aliases)
+            for child in ast.iter_child_nodes(st):
+                if isinstance(child, ast.expr):
+                    exprs.append(child)
+                    parent[id(child)] = st
+            targets = st.targets if isinstance(st, ast.Assign) else \
+                [st.target] if isinstance(st, (ast.AugAssign, ast.For)) else []
+            for target in targets:
+                for node in ast.walk(target):
+                    if isinstance(node, (ast.Attribute, ast.Subscript, ast.Starred)):
+                        return False
+                    if isinstance(node, ast.Name):
+                        stores.add(node.id)
+            if not all(statements(getattr(st, f, None) or []) for f in ("body", "orelse")):
+                return False
+        return True
+
+    if not statements(loop.body):
+        return False
+    names: list[ast.Name] = []
+    for expr in exprs:
+        for node in ast.walk(expr):
+            if isinstance(node, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                                 ast.GeneratorExp, ast.NamedExpr, ast.Yield, ast.YieldFrom,
+                                 ast.Await)):
+                return False
+            if isinstance(node, ast.Call) and not (
+                    isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS
+                    and node.func.id not in local and node.func.id not in glob):
+                return False
+            if isinstance(node, ast.Name) and node.id in moved:
+                names.append(node)
+            for child in ast.iter_child_nodes(node):
+                parent[id(child)] = node
+    for st in ast.walk(loop):  # the updates: their targets are not in exprs
+        if isinstance(st, ast.AugAssign) and st.lineno in executed and \
+                isinstance(st.target, ast.Name) and st.target.id in moved:
+            amount = _int_literal(st.value)
+            if amount is None or not isinstance(st.op, (ast.Add, ast.Sub)):
+                return False
+            amount = amount if isinstance(st.op, ast.Add) else -amount
+            if amount * step[st.target.id] < 0:
+                return False
+
+    def known(node: ast.AST) -> int | None:
+        """The int value ``node`` has wherever it is evaluated in a pass, or None."""
+        if _int_literal(node) is not None:
+            return _int_literal(node)
+        value = _unchanging(node, stores, moved, local, glob, code.co_varnames)
+        if _type(value) is int:
+            return value
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                node.func.id == "len" and len(node.args) == 1 and not node.keywords:
+            seq = _unchanging(node.args[0], stores, moved, local, glob, code.co_varnames)
+            if _isinstance(seq, _SEQUENCES):
+                return _len(seq)
+        return None
+
+    for name in names:
+        v = name.id
+        a, d = moved[v][0], step[v]
+        form: ast.AST = name
+        offset = 0
+        up = parent.get(id(name))
+        if isinstance(up, ast.BinOp) and isinstance(up.op, (ast.Add, ast.Sub)) and \
+                up.left is name and _int_literal(up.right) is not None:
+            c = _int_literal(up.right) or 0
+            form, offset = up, c if isinstance(up.op, ast.Add) else -c
+        elif isinstance(up, ast.BinOp) and isinstance(up.op, ast.Add) and up.right is name \
+                and _int_literal(up.left) is not None:
+            form, offset = up, _int_literal(up.left) or 0
+        at = parent.get(id(form))
+        lo = a + offset  # the least advanced value the form takes from now on (d = +1)
+        if isinstance(name.ctx, ast.Store):
+            if isinstance(up, ast.AugAssign) and up.target is name:
+                continue  # checked with the updates above
+            if isinstance(up, ast.Assign) and up.targets == [name] and \
+                    isinstance(up.value, ast.BinOp) and any(
+                        isinstance(o, ast.Name) and o.id == v
+                        for o in (up.value.left, up.value.right)):
+                continue  # ``v = v + c``: checked at its load of v below
+            return False  # any other store (unpacking, a for target, v = w)
+        if form is not name and isinstance(at, ast.Assign) and at.value is form and \
+                len(at.targets) == 1 and isinstance(at.targets[0], ast.Name) and \
+                at.targets[0].id == v:
+            if offset * d < 0:
+                return False  # the update goes against the direction the int moved
+            continue
+        if isinstance(at, ast.Compare):
+            operands = [at.left, *at.comparators]
+            k = next(i for i, o in enumerate(operands) if o is form)
+            for i in (k - 1, k):
+                if i < 0 or i + 1 >= len(operands):
+                    continue
+                other = operands[i + 1] if i == k else operands[i]
+                e = known(other)
+                op = _type(at.ops[i])
+                if e is None or not _settled(op if i == k else _FLIPPED.get(op), lo, e, d):
+                    return False
+            continue
+        if isinstance(at, ast.Slice) and d > 0 and at.step is None and \
+                (at.upper is form or at.lower is form):
+            sub = parent.get(id(at))
+            seq = _unchanging(sub.value, stores, moved, local, glob, code.co_varnames) \
+                if isinstance(sub, ast.Subscript) and isinstance(sub.ctx, ast.Load) else None
+            if seq is not None and _isinstance(seq, _SEQUENCES) and lo >= _len(seq):
+                continue  # past the end: the slice stays what it is
+            return False
+        if isinstance(at, ast.Call) and d > 0 and isinstance(at.func, ast.Name) and \
+                at.func.id == "range" and len(at.args) == 2 and not at.keywords and \
+                at.args[0] is form:
+            e = known(at.args[1])
+            if e is not None and lo >= e:
+                continue  # empty, and stays empty
+            return False
+        return False
+    return True
+
+
+_FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE,
+            ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
+
+
+def _int_literal(node: ast.AST) -> int | None:
+    value = node.value if isinstance(node, ast.Constant) else None
+    return value if _type(value) is int else None  # type: ignore[return-value]
+
+
+def _settled(op, a: int, e: int, d: int) -> bool:
+    """Is ``x <op> e`` the same for every x from ``a`` on, in direction ``d``?"""
+    if d < 0:  # mirror: x <= a
+        op, a, e = _FLIPPED.get(op), -a, -e
+    # x >= a from now on
+    if op in (ast.Gt, ast.GtE, ast.Lt, ast.LtE):
+        return a > e or (a == e and op in (ast.GtE, ast.Lt))
+    if op in (ast.Eq, ast.NotEq):
+        return a > e
+    return False
+
+
+def _unchanging(node: ast.AST, stores: set[str], moved: dict, local: dict, glob: dict,
+                code_locals: tuple = ()):
+    """The value of a name that no line of the pass stores (so, with no item stores or
+    impure calls either, it is the same object, unchanged, all pass long); else None."""
+    if not isinstance(node, ast.Name) or node.id in stores or node.id in moved:
+        return None
+    if node.id in local:
+        return local[node.id]
+    if node.id in code_locals:
+        return None  # a local not bound yet: never the global of that name
+    return glob.get(node.id)
 
 
 class _Abandon(BaseException):
@@ -756,6 +989,7 @@ class HangWatch:
         self.shm = shm
         self._g = self._global  # one bound method: what sys.gettrace() must still return
         self.lines: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
+        self.trees: dict[str, Any] = {}
         self.sources: dict[str, str] = {}
         self.ns: dict | None = None
         self.index = -1
@@ -856,6 +1090,10 @@ class HangWatch:
                     elif line in heads and code.co_name not in _UNWATCHED_CODE_NAMES \
                             and not code.co_flags & _GENERATOR_FLAGS:
                         self._step(frame)
+                    else:
+                        entry = self.frames.get(frame)
+                        if entry is not None:
+                            entry[5].add(line)  # run between two states of the frame
             elif event == "return":
                 self.frames.pop(frame, None)
             elif event == "exception" and _issubclass(arg[0], (RecursionError, MemoryError)):
@@ -885,15 +1123,35 @@ class HangWatch:
             return  # unwatchable (or no namespace yet: no proof)
         state = _state(frame, self.ns)
         self.states += 1
+        masked = _state(frame, self.ns, mask_ints=True)
+        ints = {k: v for k, v in frame.f_locals.items() if _type(v) is int}
         if entry is _MISSING:
-            self.frames[frame] = [state, 1, 1]  # tortoise, power, steps since it moved
+            # tortoise, power, steps since it moved; the previous state with its int
+            # locals masked, those ints, the lines run since
+            self.frames[frame] = [state, 1, 1, masked, ints, {frame.f_lineno}]
             return
         if state == entry[0]:
             self.proved = True
             return
+        if masked == entry[3] and ints.keys() == entry[4].keys():
+            moved = {k: (entry[4][k], v) for k, v in ints.items() if entry[4][k] != v}
+            if moved and _ints_only_move(self._tree(frame.f_code.co_filename),
+                                         frame.f_lineno, entry[5], moved, frame):
+                self.proved = True
+                return
+        entry[3], entry[4], entry[5] = masked, ints, {frame.f_lineno}
         if entry[2] == entry[1]:
             entry[0], entry[1], entry[2] = state, entry[1] * 2, 0
         entry[2] += 1
+
+    def _tree(self, filename: str) -> ast.Module | None:
+        key = "tree\0" + filename + "\0" + self.sources.get(filename, "")
+        tree = self.trees.get(key, _MISSING)
+        if tree is _MISSING:
+            if _len(self.trees) > 512:
+                self.trees.clear()
+            tree = self.trees[key] = _syntax_tree(self.sources.get(filename, ""))
+        return tree
 
 
 # --------------------------------------------------------------------------- isolation
@@ -1507,7 +1765,10 @@ def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_c
                   test_code, kind: str, class_name: str | None, shm: mmap.mmap) -> int:
     """Run pair ``i`` under the hang watch: TIMEOUT when a repeated state proved it
     endless; the verdict of an untraced run again when it was traced and ended anyway
-    (or tracing disturbed it), so every other verdict comes from a run without tracing."""
+    (or tracing disturbed it), so every other verdict comes from a run without tracing.
+    Not again when the server cut it: it used its whole budget, so the server has
+    recorded its TIMEOUT already (run again, it burnt a second limit before the server
+    killed the runner: twice the CPU of every watched hang that was not proved)."""
     ns = _fresh_namespace()
     watch.start(i, ns, program, source)
     try:
@@ -1519,6 +1780,8 @@ def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_c
         return TIMEOUT
     if not watch.traced:
         return verdict
+    if _CUT.unpack_from(shm, _CUT_AT)[0] == i:  # cut at its limit (run_pair caught _Cut)
+        return TIMEOUT
     _HDR.pack_into(shm, 0, i, _monotonic(), _thread_time())  # a fresh budget, untraced
     return run_pair(program_code, test_code, kind, class_name)
 

@@ -54,7 +54,8 @@ def server():
 
 
 CYCLE = "def f(x):\n    while True:\n        x = (x + 1) % 7\n    return x\n"
-GROWS = "def f(x):\n    while True:\n        x += 1\n    return x\n"
+# grows a list: no state repeats, and a list is not an int moving away from an exit
+GROWS = "def f(x):\n    xs = []\n    while True:\n        xs.append(x)\n    return x\n"
 
 
 def test_a_repeating_state_is_a_timeout_long_before_the_limit(server):
@@ -81,6 +82,34 @@ def test_a_growing_state_proves_nothing_and_times_out_at_the_limit(server):
     assert wall >= 0.6  # it used its whole CPU budget
 
 
+def test_a_watched_hang_that_is_not_proved_costs_one_limit_and_keeps_its_runner():
+    """A traced pair cut at its limit is not run again (that burnt a second limit and
+    then cost the runner); the next test runs on the same runner."""
+    import resource
+
+    def children_cpu() -> float:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    before = children_cpu()
+    s = Server()
+    s.bid += 1
+    floats = "def f(x):\n    x = float(x)\n    while True:\n        x += 1.0\n    return x\n"
+    msg = {"id": s.bid, "program": floats, "tests": [
+        {"source": "assert f(1) == 2", "kind": "assert"},
+        {"source": "assert f(5) == 2", "kind": "assert"}],
+        "limits": {"time_limit": 0.5, "memory_mb": 2048, "max_output_bytes": 1 << 20,
+                   "max_processes": 32}}
+    s.proc.stdin.write(json.dumps(msg) + "\n")
+    s.proc.stdin.flush()
+    reply = json.loads(s.proc.stdout.readline())
+    s.close()
+    used = children_cpu() - before  # the server and every runner it reaped
+    assert reply["v"] == [TIMEOUT, TIMEOUT]
+    assert reply["r"] == 1  # one runner for both pairs: the first cut did not kill it
+    assert 1.0 <= used < 1.6  # two limits of 0.5 s plus start-up; re-run: over 2 s
+
+
 # States that repeat somewhere, but not as a whole in a frame that never returns: each
 # of these ends, and must get its real verdict.
 ENDS = {
@@ -102,8 +131,24 @@ ENDS = {
 # a for loop whose body's while state repeats at each of its passes: the for moves on
 ENDS["for"] = ("def f():\n    t = 0\n    for k in [1] * 1500000:\n        x = 0\n"
                "        while x < 3:\n            x += k\n        t += 0\n    return x\n")
+# ints that move but do end the loop: the monotone proof (worker._ints_only_move) must
+# refuse each - a bound not yet passed, an index, a second counter still short of its bound
+ENDS["counter"] = ("def f():\n    i = 0\n    while True:\n        i += 1\n"
+                   "        if i > 3000000:\n            return i\n")
+ENDS["index"] = ("def f():\n    xs = (0,) * 100\n    i = -101\n    try:\n"
+                 "        while True:\n            i += 1\n"
+                 "            for _ in range(20000):\n                pass\n"
+                 "            xs[i]\n    except IndexError:\n        return i\n")
+ENDS["slice"] = ("def f():\n    xs = [1, 2, 3]\n    r = 0\n    k = 0\n    while True:\n"
+                 "        r += 1\n        k += 1\n"
+                 "        if sum(xs[0:r + 1]) == 6 and k > 2000000:\n            return r\n")
+ENDS["range"] = ("def f():\n    j = 0\n    t = 0\n    while t < 2000000:\n"
+                 "        t += 1\n        for _ in range(j, 3):\n            pass\n"
+                 "        j += 1\n    return j\n")
 EXPECTED = {"for": "3", "callee": "1500000", "global": "2000001 % 3", "closure": "1500001 % 3",
-            "default": "1500001 % 3"}
+            "default": "1500001 % 3", "counter": "3000001", "index": "2000000",
+            "slice": "2000001", "range": "2000000"}
+EXPECTED["index"] = "100"
 
 
 @pytest.mark.parametrize("name", sorted(ENDS))
@@ -112,6 +157,46 @@ def test_a_loop_that_ends_is_never_proved_endless(server, name):
     wrong = f"assert f() == ({EXPECTED[name]}) + 1"
     verdicts, _ = server.run(ENDS[name], [test, wrong], limit=3.0)
     assert verdicts == [PASS, FAIL]
+
+
+# Loops that never end although their state never repeats: ints move away from every
+# exit (CodeT candidates of HumanEval/102 and /114 whose hangs cost ~45 % of the CPU of
+# the executor benchmark before these proofs).
+MOVES = {
+    "past_bound": ("def f(x, y):\n    n = y\n    while True:\n        if x <= n <= y:\n"
+                   "            return n\n        n = n + 1\n", "assert f(9, 4) == -1"),
+    "slice_saturated": ("def f(nums):\n    min_sum = nums[0]\n    left = 0\n    right = 0\n"
+                        "    while True:\n        if sum(nums[left:right + 1]) >= min_sum:\n"
+                        "            right += 1\n        else:\n"
+                        "            min_sum = sum(nums[left:right + 1]) - nums[left]\n"
+                        "            left += 1\n        if left > right:\n            break\n"
+                        "    return min_sum\n", "assert f([1, 1, 1]) == 1"),
+    "empty_range": ("def f(nums):\n    total = 0\n    for j in range(len(nums)):\n"
+                    "        total = total + nums[j]\n        while total >= 0:\n"
+                    "            best = total\n            total = 0\n"
+                    "            for i in range(j, len(nums)):\n"
+                    "                total = total + nums[i]\n            j = j + 1\n"
+                    "        return best\n", "assert f([1, 2]) == 1"),
+    "steps_over": ("def f(v):\n    while v != 10:\n        v += 3\n    return v\n",
+                   "assert f(0) == 10"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MOVES))
+def test_ints_moving_away_from_every_exit_are_proved_endless(server, name):
+    program, test = MOVES[name]
+    verdicts, wall = server.run(program, [test], limit=5.0)
+    assert verdicts == [TIMEOUT]
+    assert wall < 4.0  # unproven: 5 s of CPU
+    watch = worker.HangWatch(1.0, mmap.mmap(-1, 4096))  # in-process: it is the proof
+    ns = worker._fresh_namespace()
+    watch.start(0, ns, program, test)
+    try:
+        worker.run_pair(compile(program, "<candidate>", "exec"),
+                        compile(test, "<test>", "exec"), "assert", None, ns)
+    finally:
+        watch.stop()
+    assert watch.proved
 
 
 class _ForgetsNothingAtForHeaders(worker.HangWatch):
