@@ -135,9 +135,9 @@ ENDS["for"] = ("def f():\n    t = 0\n    for k in [1] * 1500000:\n        x = 0\
 # refuse each - a bound not yet passed, an index, a second counter still short of its bound
 ENDS["counter"] = ("def f():\n    i = 0\n    while True:\n        i += 1\n"
                    "        if i > 3000000:\n            return i\n")
-ENDS["index"] = ("def f():\n    xs = (0,) * 100\n    i = -101\n    try:\n"
+ENDS["index"] = ("def f():\n    xs = (0,) * 1000\n    i = -1001\n    try:\n"
                  "        while True:\n            i += 1\n"
-                 "            for _ in range(20000):\n                pass\n"
+                 "            for _ in range(5000):\n                pass\n"
                  "            xs[i]\n    except IndexError:\n        return i\n")
 ENDS["slice"] = ("def f():\n    xs = [1, 2, 3]\n    r = 0\n    k = 0\n    while True:\n"
                  "        r += 1\n        k += 1\n"
@@ -148,7 +148,7 @@ ENDS["range"] = ("def f():\n    j = 0\n    t = 0\n    while t < 2000000:\n"
 EXPECTED = {"for": "3", "callee": "1500000", "global": "2000001 % 3", "closure": "1500001 % 3",
             "default": "1500001 % 3", "counter": "3000001", "index": "2000000",
             "slice": "2000001", "range": "2000000"}
-EXPECTED["index"] = "100"
+EXPECTED["index"] = "1000"
 
 
 @pytest.mark.parametrize("name", sorted(ENDS))
@@ -197,6 +197,31 @@ def test_ints_moving_away_from_every_exit_are_proved_endless(server, name):
     finally:
         watch.stop()
     assert watch.proved
+
+
+@pytest.mark.parametrize("name", ["counter", "index", "range", "slice"])
+def test_moving_ints_that_end_their_loop_are_judged_and_refused(monkeypatch, name):
+    """The int-moving proof is consulted on these ending loops (their heads' states differ
+    only in moving ints) and says no every time."""
+    asked = []
+    judge = worker._ints_only_move
+
+    def spy(*args):
+        asked.append(judge(*args))
+        return asked[-1]
+
+    monkeypatch.setattr(worker, "_ints_only_move", spy)
+    program, test = ENDS[name], f"assert f() == {EXPECTED[name]}"
+    watch = worker.HangWatch(1.0, mmap.mmap(-1, 4096))
+    ns = worker._fresh_namespace()
+    watch.start(0, ns, program, test)
+    try:
+        verdict = worker.run_pair(compile(program, "<candidate>", "exec"),
+                                  compile(test, "<test>", "exec"), "assert", None, ns)
+    finally:
+        watch.stop()
+    assert verdict == PASS and not watch.proved
+    assert len(asked) >= 2 and not any(asked)
 
 
 class _ForgetsNothingAtForHeaders(worker.HangWatch):
