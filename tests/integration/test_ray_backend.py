@@ -42,9 +42,11 @@ RAY_ENV = {"RAY_AUTH_MODE": "disabled", "RAY_USAGE_STATS_ENABLED": "0"}
 
 GOOD = "def add(a, b):\n    return a + b\n"
 WRONG = "def add(a, b):\n    return a - b\n"
-# a hang whose state grows (no hang proof ends it early): each such pair costs its full
-# limit, which keeps the actors busy long enough for the mid-run kills below
-HANGS = "def add(a, b):\n    n = 0\n    while True:\n        n += 1\n"
+# a hang no hang proof ends early (a float that grows: its state never repeats within
+# the limit and it is not an int moving away from an exit, the two proofs the worker
+# has): each such pair costs its full limit, which keeps the actors busy long enough for
+# the mid-run kills below
+HANGS = "def add(a, b):\n    x = 0.5\n    while True:\n        x += 1.0\n"
 KILLS_ITSELF = "import os\n\ndef add(a, b):\n    os._exit(3)\n"
 RAISES = "def add(a, b):\n    raise ValueError('no')\n"
 HANGS_AT_IMPORT = "import time\ntime.sleep(30)\n\ndef add(a, b):\n    return a + b\n"
