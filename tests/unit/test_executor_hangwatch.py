@@ -198,6 +198,21 @@ def test_ints_moving_away_from_every_exit_are_proved_endless(server, name):
         watch.stop()
     assert watch.proved
 
+def _run_watched(cls: type, name: str) -> tuple:
+    """Run the ending loop ``name`` in-process under a hang watch of class ``cls``:
+    (the watch, the pair's verdict)."""
+    program, test = ENDS[name], f"assert f() == {EXPECTED[name]}"
+    watch = cls(1.0, mmap.mmap(-1, 4096))
+    ns = worker._fresh_namespace()
+    watch.start(0, ns, program, test)
+    try:
+        verdict = worker.run_pair(compile(program, "<candidate>", "exec"),
+                                  compile(test, "<test>", "exec"), "assert", None, ns)
+    finally:
+        watch.stop()
+    return watch, verdict
+
+
 
 @pytest.mark.parametrize("name", ["counter", "index", "range", "slice"])
 def test_moving_ints_that_end_their_loop_are_judged_and_refused(monkeypatch, name):
@@ -211,15 +226,7 @@ def test_moving_ints_that_end_their_loop_are_judged_and_refused(monkeypatch, nam
         return asked[-1]
 
     monkeypatch.setattr(worker, "_ints_only_move", spy)
-    program, test = ENDS[name], f"assert f() == {EXPECTED[name]}"
-    watch = worker.HangWatch(1.0, mmap.mmap(-1, 4096))
-    ns = worker._fresh_namespace()
-    watch.start(0, ns, program, test)
-    try:
-        verdict = worker.run_pair(compile(program, "<candidate>", "exec"),
-                                  compile(test, "<test>", "exec"), "assert", None, ns)
-    finally:
-        watch.stop()
+    watch, verdict = _run_watched(worker.HangWatch, name)
     assert verdict == PASS and not watch.proved
     assert len(asked) >= 2 and not any(asked)
 
@@ -234,16 +241,8 @@ def test_each_ending_loop_is_watched_and_not_proved(name):
     """In-process: the programs above really run past the watch's start and have their
     states taken (so the test above is not vacuous); the for loop would be 'proved'
     endless if the watch did not forget a frame's states at its for headers."""
-    program, test = ENDS[name], f"assert f() == {EXPECTED[name]}"
     for cls in (worker.HangWatch, _ForgetsNothingAtForHeaders):
-        watch = cls(1.0, mmap.mmap(-1, 4096))
-        ns = worker._fresh_namespace()
-        watch.start(0, ns, program, test)
-        try:
-            verdict = worker.run_pair(compile(program, "<candidate>", "exec"),
-                                      compile(test, "<test>", "exec"), "assert", None, ns)
-        finally:
-            watch.stop()
+        watch, verdict = _run_watched(cls, name)
         if cls is worker.HangWatch:
             assert watch.traced and watch.states > 0 and not watch.proved
             assert verdict == PASS
