@@ -1121,10 +1121,14 @@ class HangWatch:
         entry = self.frames.get(frame, _MISSING)
         if entry is None or self.ns is None:
             return  # unwatchable (or no namespace yet: no proof)
-        state = _state(frame, self.ns)
-        self.states += 1
+        # One freeze serves both proofs: the whole state is the masked one plus the int
+        # locals' values (an int is a plain scalar: masking it moves no alias index).
         masked = _state(frame, self.ns, mask_ints=True)
         ints = {k: v for k, v in frame.f_locals.items() if _type(v) is int}
+        if _len(masked) + _len(ints) > _STATE_BUDGET:  # the unmasked state's size
+            raise _Unprovable("size")
+        state = (masked, _tuple(ints.values()))
+        self.states += 1
         if entry is _MISSING:
             # tortoise, power, steps since it moved; the previous state with its int
             # locals masked, those ints, the lines run since
