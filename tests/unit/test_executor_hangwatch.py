@@ -189,28 +189,25 @@ def test_ints_moving_away_from_every_exit_are_proved_endless(server, name):
     assert verdicts == [TIMEOUT]
     assert wall < 4.0  # unproven: 5 s of CPU
     watch = worker.HangWatch(1.0, mmap.mmap(-1, 4096))  # in-process: it is the proof
-    ns = worker._fresh_namespace()
-    watch.start(0, ns, program, test)
-    try:
-        worker.run_pair(compile(program, "<candidate>", "exec"),
-                        compile(test, "<test>", "exec"), "assert", None, ns)
-    finally:
-        watch.stop()
+    _run_in_watch(watch, program, test)
     assert watch.proved
 
-def _run_watched(cls: type, name: str) -> tuple:
-    """Run the ending loop ``name`` in-process under a hang watch of class ``cls``:
-    (the watch, the pair's verdict)."""
-    program, test = ENDS[name], f"assert f() == {EXPECTED[name]}"
-    watch = cls(1.0, mmap.mmap(-1, 4096))
+def _run_in_watch(watch: worker.HangWatch, program: str, test: str) -> int:
+    """Run one pair in-process (the runner's own mechanics) under ``watch``: its verdict."""
     ns = worker._fresh_namespace()
     watch.start(0, ns, program, test)
     try:
-        verdict = worker.run_pair(compile(program, "<candidate>", "exec"),
-                                  compile(test, "<test>", "exec"), "assert", None, ns)
+        return worker.run_pair(compile(program, "<candidate>", "exec"),
+                               compile(test, "<test>", "exec"), "assert", None, ns)
     finally:
         watch.stop()
-    return watch, verdict
+
+
+def _run_watched(cls: type, name: str) -> tuple:
+    """Run the ending loop ``name`` under a hang watch of class ``cls``: (the watch, the
+    pair's verdict)."""
+    watch = cls(1.0, mmap.mmap(-1, 4096))
+    return watch, _run_in_watch(watch, ENDS[name], f"assert f() == {EXPECTED[name]}")
 
 
 
@@ -290,13 +287,7 @@ def test_the_watch_window_is_not_charged():
     program = "def f():\n    i = 0\n    while i < 3000000:\n        i += 1\n    return i\n"
     test = "assert f() == 3000000"
     worker._HDR.pack_into(shm, 0, 0, 100.0, 1.0)
-    ns = worker._fresh_namespace()
-    watch.start(0, ns, program, test)
-    try:
-        verdict = worker.run_pair(compile(program, "<candidate>", "exec"),
-                                  compile(test, "<test>", "exec"), "assert", None, ns)
-    finally:
-        watch.stop()
+    verdict = _run_in_watch(watch, program, test)
     assert verdict == PASS and watch.traced and not watch.proved
     assert sys.gettrace() is None
     pos, wall, cpu = worker._HDR.unpack_from(shm, 0)
