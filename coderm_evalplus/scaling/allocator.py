@@ -62,7 +62,7 @@ from ..seeding import task_rng
 from .bootstrap import change_of_tests
 from .contenders import bound_contenders, exact_contenders
 from .estimate import Difficulty, change_estimate, estimate_difficulty, program_keys, vote_locked
-from .policy import FitFn, ScalingPolicy, SelectFn
+from .policy import URN_GAINS, FitFn, ScalingPolicy, SelectFn
 from .sources import TestSource
 from .voi import PosteriorFn, belief_of, model_priors, posterior_of, value_of_tests
 
@@ -218,18 +218,15 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
     passed = v == Verdict.PASS
     if state.difficulty is None:
         state.difficulty = estimate_difficulty(passed, tied)
-    if state.resumed is not None and policy.resume == "gain" \
-            and policy.gain in ("bootstrap", "balanced", "proportional"):
-        _bootstrap_change(state, select, policy, seed, _horizon(policy, remaining, state.tests))
+    if state.resumed is not None:  # spend_all's second phase
         horizon = _horizon(policy, remaining, state.tests)
+        if policy.resume == "gain" and policy.gain in URN_GAINS:
+            _bootstrap_change(state, select, policy, seed, horizon)
+        else:  # fewest tests first
+            state.gain = 1.0 / (1 + state.tests)
         state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
         return
-    if state.resumed is not None:  # spend_all's second phase: fewest tests first
-        state.gain = 1.0 / (1 + state.tests)
-        horizon = _horizon(policy, remaining, state.tests)
-        state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
-        return
-    if policy.gain in ("bootstrap", "balanced", "proportional"):
+    if policy.gain in URN_GAINS:
         _bootstrap_change(state, select, policy, seed, _horizon(policy, remaining, state.tests))
         if policy.gain == "balanced":  # the estimate only stops; fewest tests first
             state.gain = 1.0 / (1 + state.tests)

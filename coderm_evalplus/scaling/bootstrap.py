@@ -63,6 +63,7 @@ import numpy as np
 from ..model import OutcomeMatrix, Problem, Verdict
 from .estimate import jaccard_distance
 from .policy import SelectFn
+from .voi import lineage_splits
 
 NOVEL_WEIGHT = 1.0  # alpha of the Dirichlet process: the uniform prior's weight
 
@@ -97,7 +98,6 @@ def simulate_columns(verdicts: np.ndarray, k: int, rng: np.random.Generator,
     if novel == "split" and m and programs is not None:
         # a cluster of >= 2 distinct programs splits on a novel test at the rule of
         # succession over its own history (voi.lineage_splits)
-        from .voi import lineage_splits
         distinct = np.array([len(np.unique(programs[ids == c])) for c in range(n_clusters)])
         hazard = np.where(distinct > 1, (lineage_splits(verdicts == Verdict.PASS, ids) + 1.0)
                           / (m + 2.0), 0.0)
@@ -113,20 +113,13 @@ def simulate_columns(verdicts: np.ndarray, k: int, rng: np.random.Generator,
             i = int(u)
             out[:, j] = verdicts[:, i] if i < m else out[:, i - m]
         else:
+            passed = (rng.random(n_clusters) < rate)[ids]  # rate 0.5: a fair coin
             if novel == "split":
-                coin = rng.random(n_clusters) < rate
-                passed = coin[ids]
                 split = (rng.random(n_clusters) < hazard)[ids]
                 if split.any():
                     own = rng.random(len(prog_rate)) < prog_rate  # each program alone
                     passed = np.where(split, own[prog], passed)
-                out[:, j] = np.where(passed, Verdict.PASS, Verdict.FAIL)
-                continue
-            if novel == "rate":
-                coin = rng.random(n_clusters) < rate
-            else:
-                coin = rng.random(n_clusters) < 0.5
-            out[:, j] = np.where(coin[ids], Verdict.PASS, Verdict.FAIL)
+            out[:, j] = np.where(passed, Verdict.PASS, Verdict.FAIL)
     return out
 
 

@@ -20,6 +20,10 @@ SelectFn = Callable[[Problem, OutcomeMatrix, np.random.Generator], Selection]
 FitFn = Callable[[Sequence[Problem], Mapping[str, OutcomeMatrix]], None]
 
 
+# the gains that rank (or stop) problems by the urn's change estimate (.bootstrap)
+URN_GAINS = ("bootstrap", "balanced", "proportional")
+
+
 @dataclass(frozen=True)
 class ScalingPolicy:
     """Knobs of the allocator (recorded in the report)."""
@@ -63,8 +67,8 @@ class ScalingPolicy:
         if self.resamples < 1 or self.min_tests < 0 or self.stop_threshold < 0:
             raise ValueError("scaling policy: resamples >= 1, min_tests >= 0, "
                              "stop_threshold >= 0")
-        if self.gain not in ("voi", "bootstrap", "balanced", "proportional", "weighted",
-                             "change", "difficulty", "uniform"):
+        if self.gain not in (*URN_GAINS, "voi", "weighted", "change", "difficulty",
+                             "uniform"):
             raise ValueError(f"scaling policy: unknown gain {self.gain!r}")
         if self.prune not in PRUNE_RULES:
             raise ValueError(f"scaling policy: unknown prune rule {self.prune!r} "
