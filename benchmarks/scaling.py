@@ -571,6 +571,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="the urn stop reads the change over the lookahead or to the cap")
     ap.add_argument("--resume", default=ScalingPolicy.resume, choices=["fewest", "gain"],
                     help="spend_all's second phase order")
+    ap.add_argument("--informative", action="store_true",
+                    help="urn family: look ahead in informative tests, priced at k / r "
+                         "generated tests")
+    ap.add_argument("--floor", default=ScalingPolicy.floor, choices=["none", "half"],
+                    help="half: every other grant to the active problem with the fewest "
+                         "tests")
+    ap.add_argument("--weight", default=ScalingPolicy.weight, choices=["none", "posterior"],
+                    help="posterior: the urn gain times 1 - P(none) of the selector")
     ap.add_argument("--samples", type=int, default=ScalingPolicy.samples,
                     help="Monte-Carlo draws per estimate (gain voi / bootstrap)")
     ap.add_argument("--threshold", type=float, default=None,
@@ -595,7 +603,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                            delta=args.delta, max_tests=args.max_tests or None,
                            cost=args.cost, spend_all=args.spend_all, urn=args.urn,
                            stop_horizon=args.stop_horizon, resume=args.resume,
-                           **thresholds)
+                           informative=args.informative, floor=args.floor,
+                           weight=args.weight, **thresholds)
     wanted = {x.strip() for x in args.sets.split(",") if x.strip()}
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
