@@ -21,6 +21,11 @@ wrong one cannot hide where tests would move the pick; their stop is "stable" wi
 ``value_threshold`` (the change bounds the accuracy change, so the argument below holds
 for it too; ``stop_horizon="cap"`` asks it about every test up to the cap instead of
 the lookahead), and they have no "decided" stop of their own (no headroom bound).
+``informative=True`` counts the lookahead in tests that split the candidates and prices
+it at the generated tests needed to get them (:mod:`.bootstrap`); ``floor="half"`` gives
+every other grant to the active problem with the fewest tests (half of any budget is
+then spread evenly, whatever the estimate says); ``weight="posterior"`` multiplies the
+urn gain by ``1 - P(no candidate correct)`` from the selector's posterior.
 ``gain="voi"``: a selector exposing ``posterior`` (``b4``, ``robust``;
 :func:`.voi.posterior_of`) is ranked by the expected value of information (:mod:`.voi`)
 over the same lookaheads; a selector without one falls back to the jackknife change

@@ -48,6 +48,21 @@ columns can lift another candidate over it).  Redundant tests count as what they
 column repeated ten times is one urn entry ten times, and resampling it cannot produce a
 disagreement that the revealed tests never showed.
 
+Informative tests (``informative=True``, ``ScalingPolicy.informative``).  Most generated
+tests of a hard problem split nobody (every candidate fails them), and the urn
+reproduces that faithfully: over the next 20 *generated* tests a problem whose tests are
+informative one time in ten sees two that could move its pick, so its change looks
+small and it is left (or stopped) exactly where more tests eventually decide it.  The
+informative variant asks the same question in the unit that can move a pick: the urn
+holds only the revealed columns on which the candidates disagree
+(:func:`informative_columns`), the lookahead is ``k`` informative tests, and the
+allocator prices them at ``k / r`` generated tests, ``r`` the problem's rate of
+informative tests by the rule of succession (:func:`informative_rate`; no constant) - the
+expected number of draws to get ``k`` informative ones.  A novel informative column
+must separate something: if every cluster came out alike it is redrawn with a coin per
+distinct program, so a problem whose candidates all failed everything so far is not
+written off as settled (its one cluster can still split, at the novel weight's rate).
+
 What it gives up: it is not a value (a contested pick among wrong behaviours scores as
 high as one with the right behaviour in it), and it reads no posterior, so it works for
 every selector.  Cost: ``samples`` selector calls per lookahead, like :mod:`.voi`
@@ -88,9 +103,9 @@ def simulate_columns(verdicts: np.ndarray, k: int, rng: np.random.Generator,
     it separates two of them (an informative test must separate something, and if it
     is not two clusters it is programs inside one)."""
     n, m = verdicts.shape
-    if alpha is None:
-        alpha = ewens_alpha(verdicts)
     pool = verdicts[:, informative_columns(verdicts)] if informative else verdicts
+    if alpha is None:  # the urn's own columns say how often a new pattern comes
+        alpha = ewens_alpha(pool)
     m_pool = pool.shape[1]
     prog = None
     if informative and n:
@@ -197,7 +212,8 @@ def change_of_tests(problem: Problem, verdicts: np.ndarray, select: SelectFn,
     now = _mask(tied, n)
     total = np.zeros(len(lookaheads))
     if alpha is None:
-        alpha = ewens_alpha(verdicts)
+        alpha = ewens_alpha(verdicts[:, informative_columns(verdicts)] if informative
+                            else verdicts)
     for _ in range(samples):
         cols = simulate_columns(verdicts, k_max, rng, alpha, novel, programs, informative)
         if rows is not None:
