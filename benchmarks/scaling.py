@@ -182,7 +182,8 @@ def _orders(s: ScalingSet, n_orders: int, seed: int) -> list[dict[str, np.ndarra
 def _band(values: Sequence[float]) -> dict[str, float]:
     a = 100 * np.asarray(values, dtype=float)
     return {"mean": float(a.mean()), "lo": float(np.percentile(a, 2.5)),
-            "hi": float(np.percentile(a, 97.5))}
+            "hi": float(np.percentile(a, 97.5)),
+            "orders": [float(x) for x in a]}  # per order: paired comparisons
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
