@@ -20,7 +20,10 @@ ones resume fewest-tests-first); where it would have stopped is the "early stop"
 Selectors: ``robust`` (the recommended selector by name), ``b4`` and ``NAME@MODEL`` (NAME
 selects, MODEL's posterior allocates under ``--gain voi``).  ``--gain`` picks the
 allocation (default: the policy's, the urn change estimate ``bootstrap``; ``balanced``: the
-estimate only stops, active problems get tests fewest-first; ``--urn`` the urn variant).  Also per
+estimate only stops, active problems get tests fewest-first; ``--urn`` the urn variant;
+``--informative``, ``--floor half``, ``--weight posterior``: the ``ScalingPolicy`` options
+of the same names).  Every band also keeps its per-order values (``orders`` in the JSON),
+so two allocations run with the same seed can be compared order by order.  Also per
 run: the paper's per-difficulty buckets (problems by their share of correct candidates;
 labels used only for reporting) and the posterior's calibration at 50 % (predicted vs
 actual pick correctness, P(no candidate correct) where none is / some is).

@@ -25,7 +25,8 @@ the lookahead), and they have no "decided" stop of their own (no headroom bound)
 it at the generated tests needed to get them (:mod:`.bootstrap`); ``floor="half"`` gives
 every other grant to the active problem with the fewest tests (half of any budget is
 then spread evenly, whatever the estimate says); ``weight="posterior"`` multiplies the
-urn gain by ``1 - P(no candidate correct)`` from the selector's posterior.
+urn gain by ``1 - P(no candidate correct)`` from the selector's posterior.  All three are
+options, not the default (measured: docs/results.md).
 ``gain="voi"``: a selector exposing ``posterior`` (``b4``, ``robust``;
 :func:`.voi.posterior_of`) is ranked by the expected value of information (:mod:`.voi`)
 over the same lookaheads; a selector without one falls back to the jackknife change
