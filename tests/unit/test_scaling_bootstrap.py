@@ -258,3 +258,26 @@ def test_policy_rejects_unknown_floor_and_weight() -> None:
         ScalingPolicy(floor="all")
     with pytest.raises(ValueError, match="weight"):
         ScalingPolicy(weight="labels")
+
+
+def test_informative_lookahead_keeps_a_problem_everyone_failed_so_far() -> None:
+    """Two programs fail the first 10 tests alike, then every later test separates
+    them.  The plain urn only copies constant columns (or passes/fails the one cluster
+    whole): no change, the problem stops as stable at 10 tests.  The informative urn
+    knows an informative test must split the two programs, so it tests on until they
+    are apart."""
+    sel = get_selector("robust")
+    out = {}
+    for informative in (False, True):
+        p = problem("flat", ["def f(): return 1"] * 3 + ["def f(): return 2"] * 3)
+        m = np.full((6, 40), F, dtype=np.int8)
+        m[:3, 10:] = P  # program 1 passes every test after the tenth
+        alloc = allocate([p], MatrixSource({"flat": m}), sel.select, budget=30,
+                         policy=ScalingPolicy(initial=10, batch=5, min_tests=10,
+                                              spend_all=False, informative=informative))
+        out[informative] = alloc.states["flat"]
+    assert out[False].tests == 10 and out[False].stopped == "stable"
+    assert len(out[False].selection.tied) == 6  # stopped on a coin between the two
+    # one more batch separates them; then the pick is settled and it stops by itself
+    assert out[True].tests == 15 and out[True].stopped == "stable"
+    assert list(out[True].selection.tied) == [0, 1, 2]
