@@ -20,7 +20,10 @@ ones resume fewest-tests-first); where it would have stopped is the "early stop"
 Selectors: ``robust`` (the recommended selector by name), ``b4`` and ``NAME@MODEL`` (NAME
 selects, MODEL's posterior allocates under ``--gain voi``).  ``--gain`` picks the
 allocation (default: the policy's, the urn change estimate ``bootstrap``; ``balanced``: the
-estimate only stops, active problems get tests fewest-first; ``--urn`` the urn variant).  Also per
+estimate only stops, active problems get tests fewest-first; ``--urn`` the urn variant;
+``--informative``, ``--floor half``, ``--weight posterior``: the ``ScalingPolicy`` options
+of the same names).  Every band also keeps its per-order values (``orders`` in the JSON),
+so two allocations run with the same seed can be compared order by order.  Also per
 run: the paper's per-difficulty buckets (problems by their share of correct candidates;
 labels used only for reporting) and the posterior's calibration at 50 % (predicted vs
 actual pick correctness, P(no candidate correct) where none is / some is).
@@ -182,7 +185,8 @@ def _orders(s: ScalingSet, n_orders: int, seed: int) -> list[dict[str, np.ndarra
 def _band(values: Sequence[float]) -> dict[str, float]:
     a = 100 * np.asarray(values, dtype=float)
     return {"mean": float(a.mean()), "lo": float(np.percentile(a, 2.5)),
-            "hi": float(np.percentile(a, 97.5))}
+            "hi": float(np.percentile(a, 97.5)),
+            "orders": [float(x) for x in a]}  # per order: paired comparisons
 
 
 def parse_spec(spec: str) -> tuple[str, str | None]:
@@ -571,6 +575,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="the urn stop reads the change over the lookahead or to the cap")
     ap.add_argument("--resume", default=ScalingPolicy.resume, choices=["fewest", "gain"],
                     help="spend_all's second phase order")
+    ap.add_argument("--informative", action="store_true",
+                    help="urn family: look ahead in informative tests, priced at k / r "
+                         "generated tests")
+    ap.add_argument("--floor", default=ScalingPolicy.floor, choices=["none", "half"],
+                    help="half: every other grant to the active problem with the fewest "
+                         "tests")
+    ap.add_argument("--weight", default=ScalingPolicy.weight, choices=["none", "posterior"],
+                    help="posterior: the urn gain times 1 - P(none) of the selector")
     ap.add_argument("--samples", type=int, default=ScalingPolicy.samples,
                     help="Monte-Carlo draws per estimate (gain voi / bootstrap)")
     ap.add_argument("--threshold", type=float, default=None,
@@ -595,7 +607,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                            delta=args.delta, max_tests=args.max_tests or None,
                            cost=args.cost, spend_all=args.spend_all, urn=args.urn,
                            stop_horizon=args.stop_horizon, resume=args.resume,
-                           **thresholds)
+                           informative=args.informative, floor=args.floor,
+                           weight=args.weight, **thresholds)
     wanted = {x.strip() for x in args.sets.split(",") if x.strip()}
     args.cache.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()

@@ -21,6 +21,12 @@ wrong one cannot hide where tests would move the pick; their stop is "stable" wi
 ``value_threshold`` (the change bounds the accuracy change, so the argument below holds
 for it too; ``stop_horizon="cap"`` asks it about every test up to the cap instead of
 the lookahead), and they have no "decided" stop of their own (no headroom bound).
+``informative=True`` counts the lookahead in tests that split the candidates and prices
+it at the generated tests needed to get them (:mod:`.bootstrap`); ``floor="half"`` gives
+every other grant to the active problem with the fewest tests (half of any budget is
+then spread evenly, whatever the estimate says); ``weight="posterior"`` multiplies the
+urn gain by ``1 - P(no candidate correct)`` from the selector's posterior.  All three are
+options, not the default (measured: docs/results.md).
 ``gain="voi"``: a selector exposing ``posterior`` (``b4``, ``robust``;
 :func:`.voi.posterior_of`) is ranked by the expected value of information (:mod:`.voi`)
 over the same lookaheads; a selector without one falls back to the jackknife change
@@ -59,7 +65,7 @@ import numpy as np
 
 from ..model import OutcomeMatrix, Problem, Selection, Verdict
 from ..seeding import task_rng
-from .bootstrap import change_of_tests
+from .bootstrap import change_of_tests, informative_rate
 from .contenders import bound_contenders, exact_contenders
 from .estimate import Difficulty, change_estimate, estimate_difficulty, program_keys, vote_locked
 from .policy import URN_GAINS, FitFn, ScalingPolicy, SelectFn
@@ -181,7 +187,8 @@ def _value_of_tests(state: ProblemState, select: SelectFn, posterior: PosteriorF
 
 
 def _bootstrap_change(state: ProblemState, select: SelectFn, policy: ScalingPolicy,
-                      seed: int, horizon: int | None) -> None:
+                      seed: int, horizon: int | None,
+                      posterior: PosteriorFn | None = None) -> None:
     """The urn family ("bootstrap", "balanced", "proportional"): as
     :func:`_value_of_tests`, with the expected change of the tie set under the urn
     predictive over the revealed tests (:mod:`.bootstrap`, variant ``policy.urn``) in
@@ -190,20 +197,27 @@ def _bootstrap_change(state: ProblemState, select: SelectFn, policy: ScalingPoli
     assert state.selection is not None
     tied = np.asarray(state.selection.tied, dtype=int)
     ks = [policy.batch, policy.batch * policy.lookahead]
+    # informative lookahead: k informative tests cost about k / r generated ones
+    rate = informative_rate(v) if policy.informative else 1.0
     if horizon is not None:
-        ks = [max(1, min(k, horizon)) for k in ks]
-    if policy.stop_horizon == "cap" and horizon is not None and horizon > ks[-1]:
-        ks.append(horizon)  # the stop asks about every test the cap would still run
+        ks = [max(1, min(k, math.floor(rate * horizon))) for k in ks]
+    if policy.stop_horizon == "cap" and horizon is not None \
+            and math.floor(rate * horizon) > ks[-1]:
+        ks.append(math.floor(rate * horizon))  # every test the cap would still run
+    costs = [k / rate if horizon is None else max(1, min(k / rate, horizon)) for k in ks]
     rows = None if state.alive is None or state.alive.all() else np.flatnonzero(state.alive)
     values = change_of_tests(p, v, select, tied, ks, policy.samples,
                              task_rng(seed, p.task_id, f"urn{v.shape[1]}"), rows,
                              None if policy.urn.startswith("ewens") else 1.0,
                              policy.urn.split("-")[1] if "-" in policy.urn else "coin",
-                             state.programs)
+                             state.programs, policy.informative)
     state.value = (values[0], values[1])
     state.change = max(0.0, values[-1])
-    state.gain = max(0.0, max(val / k for val, k in zip(values[:2], ks[:2], strict=True))) \
+    state.gain = max(0.0, max(val / c for val, c in zip(values[:2], costs[:2], strict=True))) \
         * policy.batch
+    if posterior is not None and policy.weight == "posterior":
+        _, p_none = posterior(p, OutcomeMatrix(p.task_id, v))
+        state.gain *= 1.0 - float(p_none)  # a change among wrong behaviours gains nothing
 
 
 def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: int,
@@ -227,7 +241,8 @@ def _update(state: ProblemState, select: SelectFn, policy: ScalingPolicy, seed: 
         state.stopped = "exhausted" if remaining == 0 else "cap" if horizon == 0 else None
         return
     if policy.gain in URN_GAINS:
-        _bootstrap_change(state, select, policy, seed, _horizon(policy, remaining, state.tests))
+        _bootstrap_change(state, select, policy, seed, _horizon(policy, remaining, state.tests),
+                          posterior)
         if policy.gain == "balanced":  # the estimate only stops; fewest tests first
             state.gain = 1.0 / (1 + state.tests)
         elif policy.gain == "proportional":  # water-filling: tests in proportion to it
@@ -386,6 +401,7 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
             if st.stopped is None:
                 st.stopped = "budget"
     settled_at: int | None = None
+    rounds = 0
     while spent < budget:
         active = [s for s in states.values() if s.stopped is None]
         if not active and policy.spend_all and settled_at is None:
@@ -396,7 +412,11 @@ def allocate(problems: Sequence[Problem], source: TestSource, select: SelectFn, 
             active = [s for s in states.values() if s.stopped is None]
         if not active:
             break
-        active.sort(key=lambda s: -s.gain)  # stable: ties keep problem order
+        if policy.floor == "half" and rounds % 2:  # the floor's turn: fewest tests first
+            active.sort(key=lambda s: s.tests)
+        else:
+            active.sort(key=lambda s: -s.gain)  # stable: ties keep problem order
+        rounds += 1
         grants: dict[str, int] = {}
         left = budget - spent
         for s in active[:policy.round_size]:

@@ -48,6 +48,21 @@ columns can lift another candidate over it).  Redundant tests count as what they
 column repeated ten times is one urn entry ten times, and resampling it cannot produce a
 disagreement that the revealed tests never showed.
 
+Informative tests (``informative=True``, ``ScalingPolicy.informative``).  Most generated
+tests of a hard problem split nobody (every candidate fails them), and the urn
+reproduces that faithfully: over the next 20 *generated* tests a problem whose tests are
+informative one time in ten sees two that could move its pick, so its change looks
+small and it is left (or stopped) exactly where more tests eventually decide it.  The
+informative variant asks the same question in the unit that can move a pick: the urn
+holds only the revealed columns on which the candidates disagree
+(:func:`informative_columns`), the lookahead is ``k`` informative tests, and the
+allocator prices them at ``k / r`` generated tests, ``r`` the problem's rate of
+informative tests by the rule of succession (:func:`informative_rate`; no constant) - the
+expected number of draws to get ``k`` informative ones.  A novel informative column
+must separate something: if every cluster came out alike it is redrawn with a coin per
+distinct program, so a problem whose candidates all failed everything so far is not
+written off as settled (its one cluster can still split, at the novel weight's rate).
+
 What it gives up: it is not a value (a contested pick among wrong behaviours scores as
 high as one with the right behaviour in it), and it reads no posterior, so it works for
 every selector.  Cost: ``samples`` selector calls per lookahead, like :mod:`.voi`
@@ -76,14 +91,29 @@ def _mask(idx: Sequence[int] | np.ndarray, n: int) -> np.ndarray:
 
 def simulate_columns(verdicts: np.ndarray, k: int, rng: np.random.Generator,
                      alpha: float | None = NOVEL_WEIGHT, novel: str = "coin",
-                     programs: np.ndarray | None = None) -> np.ndarray:
+                     programs: np.ndarray | None = None,
+                     informative: bool = False) -> np.ndarray:
     """``k`` next columns from the Polya urn over the revealed columns (module
     docstring): candidates x k, int8 verdicts.  ``alpha=None``: the Ewens estimate
     (:func:`ewens_alpha`); ``novel``: "coin" (each cluster a fair coin) or "rate" (each
-    cluster passes at its own Laplace pass rate)."""
+    cluster passes at its own Laplace pass rate).  ``informative``: the next
+    *informative* columns - the urn holds only the revealed columns that split the
+    candidates, and a novel column on which every cluster came out alike is redrawn
+    with a coin per distinct program (``programs``; default every row its own) until
+    it separates two of them (an informative test must separate something, and if it
+    is not two clusters it is programs inside one)."""
     n, m = verdicts.shape
-    if alpha is None:
-        alpha = ewens_alpha(verdicts)
+    pool = verdicts[:, informative_columns(verdicts)] if informative else verdicts
+    if alpha is None:  # the urn's own columns say how often a new pattern comes
+        alpha = ewens_alpha(pool)
+    m_pool = pool.shape[1]
+    prog = None
+    if informative and n:
+        _, prog = np.unique(np.arange(n) if programs is None else programs,
+                            return_inverse=True)
+        prog = prog.ravel()
+        if prog.max() == 0:
+            prog = None  # one program: nothing can separate it
     if m:
         _, ids = np.unique(verdicts == Verdict.PASS, axis=0, return_inverse=True)
         ids = ids.ravel()
@@ -108,12 +138,14 @@ def simulate_columns(verdicts: np.ndarray, k: int, rng: np.random.Generator,
     out = np.empty((n, k), dtype=np.int8)
     for j in range(k):
         # urn: m revealed + j drawn so far, each weight 1, plus alpha for a novel column
-        u = rng.random() * (m + j + alpha)
-        if u < m + j:
+        u = rng.random() * (m_pool + j + alpha)
+        if u < m_pool + j:
             i = int(u)
-            out[:, j] = verdicts[:, i] if i < m else out[:, i - m]
+            out[:, j] = pool[:, i] if i < m_pool else out[:, i - m_pool]
         else:
             passed = (rng.random(n_clusters) < rate)[ids]  # rate 0.5: a fair coin
+            while prog is not None and (passed.all() or not passed.any()):
+                passed = (rng.random(int(prog.max()) + 1) < 0.5)[prog]
             if novel == "split":
                 split = (rng.random(n_clusters) < hazard)[ids]
                 if split.any():
@@ -121,6 +153,22 @@ def simulate_columns(verdicts: np.ndarray, k: int, rng: np.random.Generator,
                     passed = np.where(split, own[prog], passed)
             out[:, j] = np.where(passed, Verdict.PASS, Verdict.FAIL)
     return out
+
+
+def informative_columns(verdicts: np.ndarray) -> np.ndarray:
+    """Boolean mask of the columns on which the candidates do not all agree (pass vs
+    not): a column every candidate passes, or every one fails, cannot move a pick
+    between candidates."""
+    passed = np.asarray(verdicts) == Verdict.PASS
+    if passed.shape[0] == 0:
+        return np.zeros(passed.shape[1], dtype=bool)
+    return passed.any(axis=0) & ~passed.all(axis=0)
+
+
+def informative_rate(verdicts: np.ndarray) -> float:
+    """Laplace's rule of succession for "the next generated test is informative":
+    ``(informative columns + 1) / (columns + 2)``."""
+    return float((informative_columns(verdicts).sum() + 1.0) / (verdicts.shape[1] + 2.0))
 
 
 def ewens_alpha(verdicts: np.ndarray) -> float:
@@ -148,12 +196,14 @@ def change_of_tests(problem: Problem, verdicts: np.ndarray, select: SelectFn,
                     tied: Sequence[int] | np.ndarray, lookaheads: Sequence[int],
                     samples: int, rng: np.random.Generator,
                     rows: np.ndarray | None = None, alpha: float | None = NOVEL_WEIGHT,
-                    novel: str = "coin", programs: np.ndarray | None = None) -> list[float]:
+                    novel: str = "coin", programs: np.ndarray | None = None,
+                    informative: bool = False) -> list[float]:
     """Expected Jaccard change of the tie set after ``k`` more tests, for every k in
     ``lookaheads``, under the urn predictive (module docstring).
 
     ``rows``: the candidates new tests would run on (contenders); the others get
     ``NOT_RUN`` in the simulated columns, as the allocator would give them.
+    ``informative``: the k are informative tests (:func:`simulate_columns`).
     """
     k_max = max(lookaheads, default=0)
     n = verdicts.shape[0]
@@ -162,9 +212,10 @@ def change_of_tests(problem: Problem, verdicts: np.ndarray, select: SelectFn,
     now = _mask(tied, n)
     total = np.zeros(len(lookaheads))
     if alpha is None:
-        alpha = ewens_alpha(verdicts)
+        alpha = ewens_alpha(verdicts[:, informative_columns(verdicts)] if informative
+                            else verdicts)
     for _ in range(samples):
-        cols = simulate_columns(verdicts, k_max, rng, alpha, novel, programs)
+        cols = simulate_columns(verdicts, k_max, rng, alpha, novel, programs, informative)
         if rows is not None:
             out = np.ones(n, dtype=bool)
             out[rows] = False

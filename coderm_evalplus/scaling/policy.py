@@ -60,6 +60,13 @@ class ScalingPolicy:
     resume: str = "fewest"  # spend_all's second phase: "fewest" tests first, or by the
     # urn "gain" (the bootstrap family; the stop then only marks where it settled)
     cost: str = "tests"  # greedy ranks gain per "tests" or per "pairs" (contenders)
+    informative: bool = False  # the urn family: look ahead in *informative* tests (the
+    # urn copies only revealed columns that split the candidates), priced at k / r
+    # generated tests, r the problem's Laplace rate of informative tests (.bootstrap)
+    floor: str = "none"  # "half": every other grant goes to the active problem with the
+    # fewest tests (an any-time floor: about half of any budget is spread evenly)
+    weight: str = "none"  # "posterior": the urn gain times 1 - P(no candidate correct)
+    # from the selector's posterior (a change among wrong behaviours is worth nothing)
 
     def __post_init__(self) -> None:
         if self.initial < 1 or self.batch < 1 or self.round_size < 1:
@@ -79,6 +86,9 @@ class ScalingPolicy:
                                                                                 "gain"):
             raise ValueError("scaling policy: stop_horizon is lookahead or cap, resume "
                              "fewest or gain")
+        if self.floor not in ("none", "half") or self.weight not in ("none", "posterior"):
+            raise ValueError("scaling policy: floor is none or half, weight none or "
+                             "posterior")
         if self.cost not in ("tests", "pairs"):
             raise ValueError(f"scaling policy: unknown cost {self.cost!r}")
         if not 0 < self.delta < 1 or self.prune_after < 1:

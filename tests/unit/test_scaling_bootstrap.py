@@ -186,3 +186,98 @@ def test_policy_rejects_unknown_urn_and_horizon() -> None:
         ScalingPolicy(urn="nope")
     with pytest.raises(ValueError, match="stop_horizon"):
         ScalingPolicy(stop_horizon="forever")
+
+
+# ------------------------------------------- informative lookahead, floor, weight
+
+def test_informative_columns_are_those_that_split_the_candidates() -> None:
+    from coderm_evalplus.scaling.bootstrap import informative_columns, informative_rate
+    m = np.array([[P, F, P, F], [P, F, F, Verdict.NOT_RUN], [P, F, F, P]], dtype=np.int8)
+    assert informative_columns(m).tolist() == [False, False, True, True]
+    assert informative_rate(m) == (2 + 1) / (4 + 2)  # Laplace over the 4 columns
+
+
+def test_informative_urn_ignores_columns_everyone_fails() -> None:
+    # the same informative columns, with three all-fail columns after each: the urn of
+    # informative columns is the same urn, so the same draws give the same columns
+    _, m = contested(12)
+    padded = np.full((6, 48), F, dtype=np.int8)
+    padded[:, 0::4] = m
+    a = simulate_columns(m, 30, np.random.default_rng(4), informative=True)
+    b = simulate_columns(padded, 30, np.random.default_rng(4), informative=True)
+    assert (a == b).all()
+    # and no draw is a constant column: every copy is of an informative one
+    assert all(0 < (a[:, j] == P).sum() < 6 for j in range(30))
+
+
+def test_informative_novel_column_splits_programs_when_clusters_agree() -> None:
+    # one cluster (everyone failed all 10 tests) of two programs, three copies each:
+    # every novel informative column separates the two programs, never the copies
+    p = problem("flat", ["def f(): return 1"] * 3 + ["def f(): return 2"] * 3)
+    m = np.full((6, 10), F, dtype=np.int8)
+    from coderm_evalplus.scaling import program_keys
+    cols = simulate_columns(m, 200, np.random.default_rng(6), alpha=1.0,
+                            programs=program_keys(p), informative=True)
+    assert (cols[:3] == cols[0]).all() and (cols[3:] == cols[3]).all()
+    assert (cols[0] != cols[3]).all()
+    plain = simulate_columns(m, 200, np.random.default_rng(6), alpha=1.0)
+    assert (plain == plain[0]).all()  # without it the cluster only passes or fails whole
+
+
+def test_floor_half_gives_every_other_batch_to_the_fewest_tests() -> None:
+    sel = get_selector("robust")
+    out = {}
+    for floor in ("none", "half"):
+        (pc, mc), (pt, mt) = certain(60), contested(60)
+        policy = ScalingPolicy(initial=10, batch=5, min_tests=30, gain="bootstrap",
+                               spend_all=False, floor=floor)
+        alloc = allocate([pc, pt], MatrixSource({"certain": mc, "contested": mt}),
+                         sel.select, budget=40, policy=policy)
+        out[floor] = (alloc.states["certain"].tests, alloc.states["contested"].tests)
+    assert out["none"] == (10, 30)  # the certain pick has no change: greedy skips it
+    assert out["half"] == (20, 20)  # greedy, floor, greedy, floor
+
+
+def test_posterior_weight_scales_the_gain_by_the_chance_some_candidate_is_right() -> None:
+    sel = get_selector("robust")
+    gains = {}
+    for weight in ("none", "posterior"):
+        pt, mt = contested(40)
+        alloc = allocate([pt], MatrixSource({"contested": mt}), sel.select, budget=10,
+                         policy=ScalingPolicy(initial=10, gain="bootstrap", weight=weight))
+        gains[weight] = alloc.states["contested"].gain
+    pt, mt = contested(40)
+    _, p_none = sel.posterior(pt, _om(pt, mt[:, :10]))
+    assert gains["none"] > 0.0
+    assert abs(gains["posterior"] - gains["none"] * (1.0 - p_none)) < 1e-12
+
+
+def test_policy_rejects_unknown_floor_and_weight() -> None:
+    import pytest
+    with pytest.raises(ValueError, match="floor"):
+        ScalingPolicy(floor="all")
+    with pytest.raises(ValueError, match="weight"):
+        ScalingPolicy(weight="labels")
+
+
+def test_informative_lookahead_keeps_a_problem_everyone_failed_so_far() -> None:
+    """Two programs fail the first 10 tests alike, then every later test separates
+    them.  The plain urn only copies constant columns (or passes/fails the one cluster
+    whole): no change, the problem stops as stable at 10 tests.  The informative urn
+    knows an informative test must split the two programs, so it tests on until they
+    are apart."""
+    sel = get_selector("robust")
+    out = {}
+    for informative in (False, True):
+        p = problem("flat", ["def f(): return 1"] * 3 + ["def f(): return 2"] * 3)
+        m = np.full((6, 40), F, dtype=np.int8)
+        m[:3, 10:] = P  # program 1 passes every test after the tenth
+        alloc = allocate([p], MatrixSource({"flat": m}), sel.select, budget=30,
+                         policy=ScalingPolicy(initial=10, batch=5, min_tests=10,
+                                              spend_all=False, informative=informative))
+        out[informative] = alloc.states["flat"]
+    assert out[False].tests == 10 and out[False].stopped == "stable"
+    assert len(out[False].selection.tied) == 6  # stopped on a coin between the two
+    # one more batch separates them; then the pick is settled and it stops by itself
+    assert out[True].tests == 15 and out[True].stopped == "stable"
+    assert list(out[True].selection.tied) == [0, 1, 2]
