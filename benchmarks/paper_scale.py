@@ -15,7 +15,14 @@ Candidates for the 40 tasks of the CodeT dev slice, CodeGen-16B's real samples (
            comparisons, swapped operators, and/or swapped, negated ifs, loops that stop /
            return after one pass) plus *dropped loop updates* (a statement assigning a
            name a ``while`` condition reads, replaced by ``pass``): real samples hang, and
-           a hang is what costs an executor its time.  Sampled programs are rarely
+           a hang is what costs an executor its time.  How often: every mutant is probed
+           on the task's first 3 tests at a 0.25 s limit (the executor); where a task has
+           probed hangs, each row is one of them with probability ``HANG_ROW_SHARE`` (2.6 %,
+           the rate of hanging samples in the CodeT tasks that have any), the other rows
+           are drawn from the other mutants.  (A first version let hanging mutants into
+           the popularity draw: one became a task's most popular wrong sample, 20 % of
+           its rows hanging on every test, far denser than any real task; that run was
+           stopped after 15 min.)  Sampled programs are rarely
            identical text (CodeGen's 100 samples per task are 75 % distinct on the CodeT
            slice), so each drawn row is, with probability ``VARY``, given its own names
            (the entry point's locals renamed ``name_k``): another program for the
@@ -67,11 +74,17 @@ ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
 HUMANEVAL = DATA / "evalplus" / "HumanEvalPlus-v0.1.10.jsonl"
 CODET = DATA / "codet_humaneval_dev"
-BUILDER_VERSION = 1  # bump when the workload's construction changes (invalidates caches)
+BUILDER_VERSION = 2  # bump when the workload's construction changes (invalidates caches)
 MAX_INPUT_REPR = 1000
 MAX_EXPECTED_REPR = 2000
 MAX_MUTANTS = 40
 VARY = 0.75
+PROBE_LIMIT = 0.25  # seconds of CPU: a mutant slower than this on a first test "hangs"
+PROBE_TESTS = 3
+HANG_ROW_SHARE = 0.026
+"""Per drawn row, where a task has a hanging mutant: on the CodeT slice's first 20 tasks
+13 of CodeGen's 2,000 samples hang, all in 5 tasks (2.6 per 100 rows there; 25 % of
+tasks); docs/results.md, session 7."""
 SELECTORS = ("codet", "coderm", "robust")
 CODET_SLICE_README = {"pairs": 459_000, "timeouts": 1_242}
 """The README's CodeT example (CodeT's generated asserts on the same 40 tasks' samples),
@@ -148,24 +161,54 @@ def renamed(source: str, entry_point: str, tag: int) -> str:
     return ast.unparse(tree)
 
 
-def mutant_candidates(row: dict[str, Any], program: str, n: int,
-                      rng: np.random.Generator) -> list[Candidate]:
-    """n rows drawn like synthetic's (canonical or a popular mutant), each given its own
-    names with probability VARY.  meta: ``mutant`` (-1 = canonical), ``hang_mutant``."""
-    from coderm_evalplus.synthetic import _sample_candidates, _TaskPool, mutants
+def mutant_pool(program: str, rng: np.random.Generator) -> list[str]:
+    """synthetic's single-site mutants of ``program`` and its dropped loop updates."""
+    from coderm_evalplus.synthetic import mutants
 
     hangs = drop_update_mutants(program)
-    pool = [m for m in mutants(program, MAX_MUTANTS, rng) if m not in hangs] + hangs
-    if not pool:
-        return [Candidate(i, program, meta={"mutant": -1}) for i in range(n)]
-    drawn = _sample_candidates(_TaskPool(row, program, pool, [], [], []), n, rng)
-    first_hang = len(pool) - len(hangs)
+    return [m for m in mutants(program, MAX_MUTANTS, rng) if m not in hangs] + hangs
+
+
+def hanging_mutants(problems: list[Problem], pools: dict[str, list[str]]
+                    ) -> dict[str, set[int]]:
+    """task -> positions in its pool of the mutants that time out at PROBE_LIMIT on one of
+    the task's first PROBE_TESTS tests (the executor, one batch for every task)."""
+    from coderm_evalplus.execute.base import Limits
+    from coderm_evalplus.execute.runner import execute_problems
+
+    probes = [Problem(p.task_id, p.prompt, p.entry_point, tests=p.tests[:PROBE_TESTS],
+                      candidates=[Candidate(i, m) for i, m in enumerate(pools[p.task_id])])
+              for p in problems if pools.get(p.task_id) and p.tests]
+    matrices = execute_problems(probes, limits=Limits(time_limit=PROBE_LIMIT))
+    return {t: set(np.flatnonzero((m.verdicts == Verdict.TIMEOUT).any(axis=1)).tolist())
+            for t, m in matrices.items()}
+
+
+def mutant_candidates(row: dict[str, Any], program: str, pool: list[str], hanging: set[int],
+                      n: int, rng: np.random.Generator) -> list[Candidate]:
+    """n rows: each a hanging mutant (uniformly) with probability HANG_ROW_SHARE where the
+    task has one, else drawn like synthetic's rows from the other mutants (the canonical
+    or a popular mutant); each given its own names with probability VARY.  meta:
+    ``mutant`` (position in ``pool``, -1 = canonical), ``hanging`` (a probed hang)."""
+    from coderm_evalplus.synthetic import _sample_candidates, _TaskPool
+
+    ok = [i for i in range(len(pool)) if i not in hanging]
+    hang = sorted(hanging)
+    if ok:
+        drawn = _sample_candidates(_TaskPool(row, program, [pool[i] for i in ok], [], [], []),
+                                   n, rng).candidates
+        which = [ok[c.meta["mutant"]] if c.meta["mutant"] >= 0 else -1 for c in drawn]
+    else:
+        which = [-1] * n
     out = []
-    for c in drawn.candidates:
-        source = renamed(c.source, row["entry_point"], c.index) if rng.random() < VARY \
-            else c.source
-        out.append(Candidate(c.index, source, meta={
-            "mutant": c.meta["mutant"], "hang_mutant": c.meta["mutant"] >= first_hang}))
+    for i in range(n):
+        if hang and rng.random() < HANG_ROW_SHARE:
+            which[i] = hang[int(rng.integers(len(hang)))]
+        source = program if which[i] < 0 else pool[which[i]]
+        if rng.random() < VARY:
+            source = renamed(source, row["entry_point"], i)
+        out.append(Candidate(i, source, meta={"mutant": which[i],
+                                              "hanging": which[i] in hanging}))
     return out
 
 
@@ -207,18 +250,28 @@ def build(n_tasks: int | None, n_candidates: int, n_tests: int, seed: int,
     samples = read_samples(CODET / "codegen16B_code_solution.jsonl",
                            load_evalplus_problems("humaneval", HUMANEVAL), "codet",
                            CODET / "task_ids.json")
-    problems = []
+    problems, pools = [], {}
     for tid in ids:
         row = rows[tid]
         rng = np.random.default_rng([seed, int(tid.rsplit("/", 1)[1])])
         program = row["prompt"] + row["canonical_solution"]
+        tests = task_tests(row, program, n_tests, wrong_share, rng)
         if tid in samples:
             cands, source = [replace(c, meta={}) for c in samples[tid][:n_candidates]], "codet"
         else:
-            cands, source = mutant_candidates(row, program, n_candidates, rng), "mutants"
-        tests = task_tests(row, program, n_tests, wrong_share, rng)
+            cands, source = [], "mutants"
+            pools[tid] = mutant_pool(program, rng)
         problems.append(Problem(tid, row["prompt"], row["entry_point"], candidates=cands,
                                 tests=tests, meta={"source": source}))
+    hanging = hanging_mutants(problems, pools)
+    for p in problems:
+        if p.meta["source"] == "mutants":
+            row = rows[p.task_id]
+            # a second stream, so the rows do not depend on how many probes hung
+            rng = np.random.default_rng([seed, int(p.task_id.rsplit("/", 1)[1]), 1])
+            p.candidates = mutant_candidates(row, row["prompt"] + row["canonical_solution"],
+                                             pools[p.task_id], hanging.get(p.task_id, set()),
+                                             n_candidates, rng)
     if label:
         problems = label_problems(problems, {t: rows[t] for t in ids}, cache_path=None)
     return problems
