@@ -338,9 +338,11 @@ def _distinct_rows(p: Problem) -> list[int]:
     return sorted(first.values())
 
 
-def run(problems: list[Problem], jobs: int, seed: int) -> dict[str, Any]:
+def run(problems: list[Problem], jobs: int, seed: int,
+        matrices_out: dict[str, Any] | None = None) -> dict[str, Any]:
     """Execute every pair (the pipeline's execute stage, no cache, default limits) and
-    select with SELECTORS; wall time, CPU and counts."""
+    select with SELECTORS; wall time, CPU and counts (the matrices into ``matrices_out``
+    when given)."""
     from coderm_evalplus.execute.runner import ExecutionStats
     from coderm_evalplus.pipeline import RunConfig, execute, select_all
 
@@ -355,6 +357,8 @@ def run(problems: list[Problem], jobs: int, seed: int) -> dict[str, Any]:
     t2 = time.monotonic()
     cpu1 = _cpu()
     load_after = os.getloadavg()
+    if matrices_out is not None:
+        matrices_out.update(matrices)
 
     groups: dict[str, dict[str, int]] = {}
     distinct_timeouts = 0

@@ -68,7 +68,8 @@ def test_two_tasks_shapes_and_counts(bench) -> None:
     assert [c.source for c in again[0].candidates] == [c.source for c in problems[1].candidates]
     assert [t.source for t in again[0].tests] == [t.source for t in problems[1].tests]
 
-    report = bench.run(problems, jobs=2, seed=0)
+    matrices: dict = {}
+    report = bench.run(problems, jobs=2, seed=0, matrices_out=matrices)
     assert report["pairs"] == 2 * 6 * 5 == report["tasks"] * 6 * 5
     assert report["distinct_pairs"] <= report["pairs"]
     assert report["pairs_executed"] == report["distinct_pairs"]  # no cache: every one runs
@@ -78,9 +79,14 @@ def test_two_tasks_shapes_and_counts(bench) -> None:
     assert {g: v["pairs"] for g, v in report["groups"].items()} == {"codet": 30,
                                                                      "mutants": 30}
     assert set(report["accuracy_pct"]) >= {"codet", "coderm", "robust"}
-    # the canonical solution (a correct candidate) passes every test that is not wrong
-    canonical = [p for p in problems if p.meta["source"] == "mutants"][0]
-    assert np.any(canonical.labels)
+    # rows drawn as the canonical solution pass exactly the tests that are not wrong
+    mutated = problems[1]
+    canonical = [c.index for c in mutated.candidates if c.meta["mutant"] == -1]
+    assert canonical, "seed 0 draws the canonical solution at least once in 6 rows"
+    right = np.array([not t.meta["wrong"] for t in mutated.tests])
+    for i in canonical:
+        assert mutated.candidates[i].label
+        assert ((matrices[mutated.task_id].verdicts[i] == Verdict.PASS) == right).all()
 
 
 def test_second_workload_call_reads_the_cache(bench, tmp_path: Path) -> None:
