@@ -374,6 +374,8 @@ def run(problems: list[Problem], jobs: int, seed: int,
         g["hanging_candidates"] += int((hung > 0).sum())
         g["tasks_with_hangs"] += int(hung.any())
         distinct_timeouts += int((v[_distinct_rows(p)] == Verdict.TIMEOUT).sum())
+    by_task = sorted(((int((matrices[p.task_id].verdicts == Verdict.TIMEOUT).sum()), p.task_id,
+                       p.meta.get("source", "?")) for p in problems), reverse=True)
     for g in groups.values():
         g["timeout_rate_pct"] = round(100 * g["timeouts"] / max(g["pairs"], 1), 3)
     accuracy: dict[str, float] = {}
@@ -402,6 +404,8 @@ def run(problems: list[Problem], jobs: int, seed: int,
         "verdicts": stats.verdicts, "timeouts": stats.verdicts.get("timeout", 0),
         "distinct_timeouts": distinct_timeouts, "timeouts_inferred": stats.timeouts_inferred,
         "groups": groups, "accuracy_pct": accuracy,
+        "most_timeouts": [{"task": t, "source": src, "timeouts": n}
+                          for n, t, src in by_task[:15] if n],
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load_after],
         "jobs": jobs, "cpus": os.cpu_count(),
