@@ -48,6 +48,7 @@ CPU is the children's rusage (servers and runners) plus this process's own.
 
     python benchmarks/paper_scale.py [--tasks 164] [--candidates 100] [--tests 100]
            [--seed 0] [--wrong-share 0.1] [--jobs 2] [--json OUT] [--cache-dir DIR]
+           [--progress] [--rebuild] [--build-only]
 """
 
 from __future__ import annotations
@@ -339,14 +340,14 @@ def _distinct_rows(p: Problem) -> list[int]:
 
 
 def run(problems: list[Problem], jobs: int, seed: int,
-        matrices_out: dict[str, Any] | None = None) -> dict[str, Any]:
+        matrices_out: dict[str, Any] | None = None, progress: bool = False) -> dict[str, Any]:
     """Execute every pair (the pipeline's execute stage, no cache, default limits) and
     select with SELECTORS; wall time, CPU and counts (the matrices into ``matrices_out``
     when given)."""
     from coderm_evalplus.execute.runner import ExecutionStats
     from coderm_evalplus.pipeline import RunConfig, execute, select_all
 
-    config = RunConfig(jobs=jobs, cache_path=None, progress=False, seed=seed)
+    config = RunConfig(jobs=jobs, cache_path=None, progress=progress, seed=seed)
     stats = ExecutionStats()
     load_before = os.getloadavg()
     cpu0 = _cpu()
@@ -462,6 +463,8 @@ def main(argv: list[str] | None = None) -> int:
                                                         "coderm-paper-scale"))
     ap.add_argument("--rebuild", action="store_true", help="build even if cached")
     ap.add_argument("--build-only", action="store_true", help="build (or load) and stop")
+    ap.add_argument("--progress", action="store_true",
+                    help="the executor's progress bar (the full run takes half an hour)")
     ap.add_argument("--json", metavar="OUT")
     args = ap.parse_args(argv)
     for path in (HUMANEVAL, CODET):
@@ -472,7 +475,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"workload {info['how']} in {info['seconds']} s: {info['file']}", flush=True)
     if args.build_only:
         return 0
-    report = run(problems, args.jobs, args.seed)
+    report = run(problems, args.jobs, args.seed, progress=args.progress)
     report["build"] = info
     report["options"] = {k: v for k, v in vars(args).items() if k != "json"}
     print_report(report, info)
