@@ -48,7 +48,7 @@ CPU is the children's rusage (servers and runners) plus this process's own.
 
     python benchmarks/paper_scale.py [--tasks 164] [--candidates 100] [--tests 100]
            [--seed 0] [--wrong-share 0.1] [--jobs 2] [--json OUT] [--cache-dir DIR]
-           [--progress] [--rebuild] [--build-only]
+           [--progress] [--rebuild] [--build-only] [--time-limit S]
 """
 
 from __future__ import annotations
@@ -340,14 +340,17 @@ def _distinct_rows(p: Problem) -> list[int]:
 
 
 def run(problems: list[Problem], jobs: int, seed: int,
-        matrices_out: dict[str, Any] | None = None, progress: bool = False) -> dict[str, Any]:
+        matrices_out: dict[str, Any] | None = None, progress: bool = False,
+        time_limit: float | None = None) -> dict[str, Any]:
     """Execute every pair (the pipeline's execute stage, no cache, default limits) and
     select with SELECTORS; wall time, CPU and counts (the matrices into ``matrices_out``
     when given)."""
+    from coderm_evalplus.execute.base import Limits
     from coderm_evalplus.execute.runner import ExecutionStats
     from coderm_evalplus.pipeline import RunConfig, execute, select_all
 
-    config = RunConfig(jobs=jobs, cache_path=None, progress=progress, seed=seed)
+    config = RunConfig(jobs=jobs, cache_path=None, progress=progress, seed=seed,
+                       limits=Limits() if time_limit is None else Limits(time_limit=time_limit))
     stats = ExecutionStats()
     load_before = os.getloadavg()
     cpu0 = _cpu()
@@ -375,8 +378,9 @@ def run(problems: list[Problem], jobs: int, seed: int,
         g["hanging_candidates"] += int((hung > 0).sum())
         g["tasks_with_hangs"] += int(hung.any())
         distinct_timeouts += int((v[_distinct_rows(p)] == Verdict.TIMEOUT).sum())
-    by_task = sorted(((int((matrices[p.task_id].verdicts == Verdict.TIMEOUT).sum()), p.task_id,
-                       p.meta.get("source", "?")) for p in problems), reverse=True)
+    by_task = sorted(((int((matrices[p.task_id].verdicts == Verdict.TIMEOUT).sum()),
+                       int((matrices[p.task_id].verdicts == Verdict.TIMEOUT).any(axis=1).sum()),
+                       p.task_id, p.meta.get("source", "?")) for p in problems), reverse=True)
     for g in groups.values():
         g["timeout_rate_pct"] = round(100 * g["timeouts"] / max(g["pairs"], 1), 3)
     accuracy: dict[str, float] = {}
@@ -405,8 +409,9 @@ def run(problems: list[Problem], jobs: int, seed: int,
         "verdicts": stats.verdicts, "timeouts": stats.verdicts.get("timeout", 0),
         "distinct_timeouts": distinct_timeouts, "timeouts_inferred": stats.timeouts_inferred,
         "groups": groups, "accuracy_pct": accuracy,
-        "most_timeouts": [{"task": t, "source": src, "timeouts": n}
-                          for n, t, src in by_task[:15] if n],
+        "most_timeouts": [{"task": t, "source": src, "timeouts": n, "candidates": c}
+                          for n, c, t, src in by_task[:15] if n],
+        "time_limit": config.limits.time_limit,
         "load_before": [round(x, 2) for x in load_before],
         "load_after": [round(x, 2) for x in load_after],
         "jobs": jobs, "cpus": os.cpu_count(),
@@ -419,7 +424,7 @@ def print_report(r: dict[str, Any], build_info: dict[str, Any]) -> None:
 
     con = Console(width=max(Console().width, 110))
     t = Table(title=f"paper scale, executed ({r['tasks']} tasks, jobs={r['jobs']}, "
-                    "default limits, no cache)")
+                    f"{r['time_limit']} s per pair, no cache)")
     t.add_column("")
     t.add_column("value", justify="right")
     rows = [
@@ -463,6 +468,9 @@ def main(argv: list[str] | None = None) -> int:
                                                         "coderm-paper-scale"))
     ap.add_argument("--rebuild", action="store_true", help="build even if cached")
     ap.add_argument("--build-only", action="store_true", help="build (or load) and stop")
+    ap.add_argument("--time-limit", type=float, default=None,
+                    help="seconds per pair (default: the product's default); a smaller one "
+                         "finds where the timeouts are, cheaply")
     ap.add_argument("--progress", action="store_true",
                     help="the executor's progress bar (the full run takes half an hour)")
     ap.add_argument("--json", metavar="OUT")
@@ -475,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"workload {info['how']} in {info['seconds']} s: {info['file']}", flush=True)
     if args.build_only:
         return 0
-    report = run(problems, args.jobs, args.seed, progress=args.progress)
+    report = run(problems, args.jobs, args.seed, progress=args.progress,
+                 time_limit=args.time_limit)
     report["build"] = info
     report["options"] = {k: v for k, v in vars(args).items() if k != "json"}
     print_report(report, info)
