@@ -201,14 +201,17 @@ def _read_rows(path: Path) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def _test_inputs(row: dict[str, Any]) -> list[str]:
-    """Base inputs, topped up with small plus inputs to MIN_TESTS, as literal reprs."""
+def _test_inputs(row: dict[str, Any], min_tests: int = MIN_TESTS,
+                 max_repr: int = MAX_INPUT_REPR) -> list[str]:
+    """Base inputs, topped up with small plus inputs (in file order, repr at most
+    ``max_repr`` characters) to ``min_tests``, as literal reprs.  The paper-scale
+    benchmark asks for ~100 per task, as many as CodeRM generates."""
     out: list[str] = []
     for group in (row.get("base_input") or [], row.get("plus_input") or []):
         for args in group:
             text = repr(args if isinstance(args, list) else [args])
-            if group is not row.get("base_input") and (len(out) >= MIN_TESTS
-                                                       or len(text) > MAX_INPUT_REPR):
+            if group is not row.get("base_input") and (len(out) >= min_tests
+                                                       or len(text) > max_repr):
                 continue
             try:
                 if ast.literal_eval(text) != args:
