@@ -67,9 +67,13 @@ headers where the watch forgets the frame's states (:func:`_loop_lines`), its wh
 position, its locals and the module globals, plain values only (:func:`_state`), sharing
 included - goes through Brent's cycle detection.  The same state twice in a frame that
 has not returned in between means the frame repeats itself forever, so the pair is a
-TIMEOUT now, as it would be after the full limit; so do two consecutive states that differ
-only in int locals that the pass between them uses only where a further value changes
-nothing (:func:`_ints_only_move`).  Otherwise the trace goes and the pair
+TIMEOUT now, as it would be after the full limit (not if the program or test may print:
+:data:`_OUTPUT_WORDS`); so do two states one or two passes apart that differ only in int
+locals that the pass between them uses only where a further value (or the same remainder)
+changes nothing, and in local lists it only appends to and nothing else reads
+(:func:`_ints_only_move`) - whose growth must fit the memory limit for a whole time limit
+more (:meth:`HangWatch._judge_growth`), else the real run decides.  Otherwise the trace
+goes and the pair
 runs on; the window's CPU is not charged, and a pair that was traced and then ends (or
 that tracing may have disturbed: a RecursionError or MemoryError while traced) is run
 again untraced for its verdict - only proofs and untraced runs decide (one that used its
@@ -564,7 +568,7 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
     """May a repeated state of this program (or test) prove that it never ends?
 
     Needs what :func:`program_repeats` needs (no clocks, entropy, files, threads, object
-    addresses), minus ``sys`` and output, and no ``is`` comparison except against
+    addresses), minus ``sys`` and ``__builtins__``, and no ``is`` comparison except against
     None/True/False/Ellipsis (two equal states may hold equal values that are not the
     same objects).  Test sources may define classes (unittest) and import unittest."""
     nodes = _nodes(source)
@@ -1163,7 +1167,10 @@ class HangWatch:
     At each ``line`` event on a clean line (:func:`_clean_lines`) of a candidate or test
     frame, that frame's state (:func:`_state`) enters Brent's cycle detection, one per
     live frame; a state seen before in the same frame, which has not returned since,
-    proves that frame never leaves its loop: ``proved``.  Every frame is traced in the
+    proves that frame never leaves its loop: ``proved`` (when the pair cannot print); so
+    does a state that :func:`_ints_only_move` accepts against the one a pass or two back,
+    once the growth of its sinks, if any grew, is judged to fit the memory limit
+    (:meth:`_judge_growth`, after an untraced window).  Every frame is traced in the
     window so that an exception tracing may have caused (RecursionError: the trace
     function's own frame; MemoryError: the snapshots) is seen: ``disturbed`` - the pair
     is then run again untraced.  At the end of the window the trace goes, and ``shift``
