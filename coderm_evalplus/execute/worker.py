@@ -95,6 +95,7 @@ of that uid is killed.  Without root these two are best effort and reported in t
 from __future__ import annotations
 
 import ast
+import copy
 import ctypes
 import ctypes.util
 import gc
@@ -889,6 +890,7 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     if loop is None or any(v in code.co_cellvars or v in code.co_freevars for v in moved):
         return False
     local, glob = frame.f_locals, frame.f_globals
+    loop = _inlined(loop, frame, tree)
     step = {v: (1 if b > a else -1) for v, (a, b) in moved.items()}
     shift = {v: b - a for v, (a, b) in moved.items()}
     if not all(loop.lineno <= line <= (loop.end_lineno or loop.lineno) for line in executed):
@@ -1059,6 +1061,88 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
             return False
         return False
     return True
+
+
+def _inlined(loop: ast.While, frame, tree: ast.Module) -> ast.While:
+    """The loop with each call ``g(x)`` (``x`` a name) of a small function of the program
+    replaced by the expression the call evaluates - so ``level = g(level)`` with ``def
+    g(n): if n % 2 == 1: return n + 1; return n + 2`` is judged as ``level = (level + 1)
+    if level % 2 == 1 else (level + 2)``.  Only functions of the frame's own source, bound
+    to a name the loop never stores, with one parameter and no defaults, closure or
+    decorators, whose body is ``return e`` or ``if t: return e1`` then ``return e2`` (or
+    ``else: return e2``), every name in it that parameter: calling one is evaluating that
+    expression with the parameter bound to ``x``, no other state read or written."""
+    calls = [n for n in ast.walk(loop) if isinstance(n, ast.Call) and
+             isinstance(n.func, ast.Name) and n.func.id not in _PURE_CALLS]
+    if not calls:
+        return loop
+    stored = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
+              and not isinstance(n.ctx, ast.Load)}
+    code = frame.f_code
+    local = frame.f_locals
+    bodies: dict[str, ast.expr | None] = {}
+
+    def body_of(name: str) -> ast.expr | None:
+        if name in bodies:
+            return bodies[name]
+        bodies[name] = None
+        fn = local[name] if name in local else \
+            None if name in code.co_varnames else frame.f_globals.get(name)
+        if name in stored or _type(fn) is not _FunctionType or fn.__closure__ or \
+                fn.__defaults__ or fn.__kwdefaults__ or fn.__globals__ is not frame.f_globals:
+            return None
+        fc = fn.__code__
+        if fc.co_filename != code.co_filename or fc.co_argcount != 1 or \
+                fc.co_kwonlyargcount or fc.co_flags & (0x04 | 0x08 | _GENERATOR_FLAGS):
+            return None
+        defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+                and n.name == fn.__name__ and n.lineno == fc.co_firstlineno
+                and not n.decorator_list]
+        if _len(defs) != 1 or defs[0].args.posonlyargs:
+            return None
+        param = defs[0].args.args[0].arg
+        stmts = [st for st in defs[0].body if not (
+            isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant))]
+        expr: ast.expr | None = None
+        if _len(stmts) == 1 and isinstance(stmts[0], ast.Return):
+            expr = stmts[0].value
+        elif stmts and isinstance(stmts[0], ast.If) and _len(stmts[0].body) == 1 and \
+                isinstance(stmts[0].body[0], ast.Return):
+            rest = stmts[0].orelse or stmts[1:]
+            if _len(rest) == 1 and isinstance(rest[0], ast.Return) and \
+                    rest[0].value is not None and stmts[0].body[0].value is not None and \
+                    _len(stmts) == (1 if stmts[0].orelse else 2):
+                expr = ast.IfExp(test=stmts[0].test, body=stmts[0].body[0].value,
+                                 orelse=rest[0].value)
+        if expr is None:
+            return None
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Name) and node.id != param or isinstance(node, (
+                    ast.Call, ast.Attribute, ast.Subscript, ast.Lambda, ast.NamedExpr,
+                    ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Await,
+                    ast.Yield, ast.YieldFrom)):
+                return None
+        bodies[name] = ast.Expression(body=expr)  # type: ignore[assignment]
+        return bodies[name]
+
+    class Inline(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            self.generic_visit(node)
+            if not (isinstance(node.func, ast.Name) and _len(node.args) == 1 and
+                    not node.keywords and isinstance(node.args[0], ast.Name)):
+                return node
+            found = body_of(node.func.id)
+            if found is None:
+                return node
+            expr = copy.deepcopy(found.body)  # type: ignore[attr-defined]
+            for n in ast.walk(expr):
+                if isinstance(n, ast.Name):
+                    n.id = node.args[0].id  # every name in it is the parameter
+                n.lineno, n.col_offset = node.lineno, node.col_offset  # type: ignore
+                n.end_lineno = node.end_lineno  # type: ignore[attr-defined]
+            return expr
+
+    return Inline().visit(copy.deepcopy(loop))
 
 
 def _step_of(node: ast.AST, v: str) -> int | None:

@@ -119,13 +119,24 @@ def _ending(rng: random.Random, shape: str) -> tuple[str, str]:
         return (_fmt("def f(n):\n    res = []\n    k = 1\n    t = 0\n    while k > 0:\n"
                 "        res.append(k)\n        k = (k + 1) // 2\n        t += 1\n"
                 "        if t > %d:\n            return t\n", p), "f(0)")
+    if shape == "helper_ends":  # the update goes through a small function; a bound ends it
+        k = rng.randint(2, 5)
+        return (_fmt("def f(n):\n    def g(m):\n        if m % %d == 0:\n"
+                     "            return m + 1\n        return m + %d\n    out = []\n"
+                     "    while n < %d:\n        out.append(n)\n        n = g(n)\n"
+                     "    return len(out)\n", (k, k, p)), f"f({rng.randint(0, 9)})")
+    if shape == "helper_reads_global":  # the function reads a counter the loop moves
+        return (_fmt("T = [0]\ndef g(m):\n    T[0] += 1\n    return m + 2\n"
+                     "def f(n):\n    while T[0] < %d:\n        n = g(n)\n    return T[0]\n",
+                     p), "f(0)")
     raise ValueError(shape)
 
 
 ENDING_SHAPES = ["sink_down", "parity_until", "parity_hits", "mod_not_kept",
                  "mod_by_variable", "alternating", "alternating_mixed", "k_minus_v",
                  "sink_read", "sink_alias", "sink_nested_alias", "sink_closure",
-                 "sink_global", "sink_outer_read", "comes_back", "repeat_then_exit"]
+                 "sink_global", "sink_outer_read", "comes_back", "repeat_then_exit",
+                 "helper_ends", "helper_reads_global"]
 
 
 def _endless(rng: random.Random, shape: str) -> tuple[str, str]:
@@ -150,6 +161,11 @@ def _endless(rng: random.Random, shape: str) -> tuple[str, str]:
         d = rng.randint(0, 5)
         x0 = rng.randint(0, 20)
         return (_fmt("def f(x, y):\n    while y - x != %d:\n        x += %d\n    return x\n", (d, step)), f"f({x0}, {x0 + d + rng.randint(1, 300) * step + 1})")
+    if shape == "helper":  # CodeT HumanEval/100#64: the counter moves through a function
+        return ("def f(n):\n    def step(m):\n        if m % 2 == 1:\n            return m + 1\n"
+                "        return m + 2\n    pile = []\n    level = n\n    while level > 0:\n"
+                "        pile.append(level)\n        level = step(level)\n    return pile\n",
+                f"f({rng.randint(1, 10 ** 4)})")
     if shape == "repeat_sink":
         return ("def f(n):\n    res = []\n    k = n\n    while k > 0:\n"
                 "        res.append(k)\n        k = (k + 1) // 2\n    return res\n",
@@ -157,7 +173,7 @@ def _endless(rng: random.Random, shape: str) -> tuple[str, str]:
     raise ValueError(shape)
 
 
-ENDLESS_SHAPES = ["sink_down", "parity", "alternating", "k_minus_v", "repeat_sink"]
+ENDLESS_SHAPES = ["sink_down", "parity", "alternating", "k_minus_v", "repeat_sink", "helper"]
 
 
 def _cases() -> list[tuple[str, str, str, bool]]:

@@ -195,6 +195,11 @@ MOVES = {
                          "        x, y = y, x\n    while y - x != 1:\n        if x % 2 != 0:\n"
                          "            x += 1\n        else:\n            x += 2\n    return x\n",
                          "assert f(10, 20) == 1"),
+    "helper": ("def f(n):\n    def get_number_of_stones(n):\n        if n % 2 == 1:\n"
+               "            return n + 1\n        return n + 2\n    pile = []\n    level = n\n"
+               "    while level > 0:\n        pile.append(level)\n"
+               "        level = get_number_of_stones(level)\n    return pile\n",
+               "assert f(3) == [3]"),
     "alternating": ("def f(x, y):\n    n = y\n    while True:\n        if n % 2 == 0:\n"
                     "            if x <= n <= y:\n                return n\n"
                     "            else:\n                n = n + 1\n        else:\n"
