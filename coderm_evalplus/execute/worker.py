@@ -1268,6 +1268,7 @@ class HangWatch:
         self.lines: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
         self.trees: dict[str, Any] = {}
         self.sinkinfo: dict = {}
+        self.printing: dict[str, bool] = {}
         self.sources: dict[str, str] = {}
         self.ns: dict | None = None
         self.index = -1
@@ -1290,9 +1291,19 @@ class HangWatch:
         self.index, self.ns = index, ns
         self.sources = {"<candidate>": program, "<test>": test}
         # may the pair write output? Then a repeated state proves nothing (see _step)
-        self.prints = any(word in program or word in test for word in _OUTPUT_WORDS)
+        self.prints = self._may_print(program) or self._may_print(test)
         self.armed = True
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_START, 0.001))
+
+    def _may_print(self, source: str) -> bool:
+        """Does ``source`` name a way to write output (:data:`_OUTPUT_WORDS`)?  Cached:
+        the same program comes with every one of its tests."""
+        got = self.printing.get(source)
+        if got is None:
+            if _len(self.printing) > 4096:
+                self.printing.clear()
+            got = self.printing[source] = any(word in source for word in _OUTPUT_WORDS)
+        return got
 
     def stop(self) -> None:
         """After the pair (whatever happened): no timer, no trace, no held frames."""
