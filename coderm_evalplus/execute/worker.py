@@ -67,9 +67,13 @@ headers where the watch forgets the frame's states (:func:`_loop_lines`), its wh
 position, its locals and the module globals, plain values only (:func:`_state`), sharing
 included - goes through Brent's cycle detection.  The same state twice in a frame that
 has not returned in between means the frame repeats itself forever, so the pair is a
-TIMEOUT now, as it would be after the full limit; so do two consecutive states that differ
-only in int locals that the pass between them uses only where a further value changes
-nothing (:func:`_ints_only_move`).  Otherwise the trace goes and the pair
+TIMEOUT now, as it would be after the full limit (not if the program or test may print:
+:data:`_OUTPUT_WORDS`); so do two states one or two passes apart that differ only in int
+locals that the pass between them uses only where a further value (or the same remainder)
+changes nothing, and in local lists it only appends to and nothing else reads
+(:func:`_ints_only_move`) - whose growth must fit the memory limit for a whole time limit
+more (:meth:`HangWatch._judge_growth`), else the real run decides.  Otherwise the trace
+goes and the pair
 runs on; the window's CPU is not charged, and a pair that was traced and then ends (or
 that tracing may have disturbed: a RecursionError or MemoryError while traced) is run
 again untraced for its verdict - only proofs and untraced runs decide (one that used its
@@ -91,6 +95,7 @@ of that uid is killed.  Without root these two are best effort and reported in t
 from __future__ import annotations
 
 import ast
+import copy
 import ctypes
 import ctypes.util
 import gc
@@ -506,10 +511,14 @@ def source_facts(source: str) -> SourceFacts:
 # hang_provable): like _REPEATABLE_MODULES without ``sys`` (frames, stdio, exc_info) and
 # with ``unittest`` for test classes.
 _PROVABLE_MODULES = (_REPEATABLE_MODULES - {"sys"}) | {"unittest"}
-# Names whose use makes a repeated state prove nothing: output (a loop that prints
-# forever fills the output cap and fails inside the limit), and everything of
-# _UNREPEATABLE_NAMES.
-_UNPROVABLE_NAMES = _UNREPEATABLE_NAMES | {"print", "sys", "hash", "object"}
+# Names whose use makes a repeated state prove nothing: everything of
+# _UNREPEATABLE_NAMES, and the builtins namespace by name (``__builtins__``).
+_UNPROVABLE_NAMES = _UNREPEATABLE_NAMES | {"sys", "hash", "object", "__builtins__"}
+# Words in a source that mean the pair may write output (print, or a way to reach a
+# builtin by name): a loop that prints forever fills the output cap and fails inside the
+# limit, so for such a pair a repeated state proves nothing; only passes that call
+# nothing but _PURE_CALLS and sink appends (_ints_only_move) - which print nothing - do.
+_OUTPUT_WORDS = ("print", "getattr", "__builtins__", "__self__", "__globals__")
 # A frame's state is read only where its value stack is empty (see _clean_lines); code
 # objects of these kinds are never watched (their frames' state lives partly elsewhere).
 _UNWATCHED_CODE_NAMES = frozenset({"<lambda>", "<listcomp>", "<setcomp>", "<dictcomp>",
@@ -518,13 +527,49 @@ _GENERATOR_FLAGS = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable
 _PROOF_START = 0.05  # fraction of the limit a pair runs before it is watched
 _PROOF_WINDOW = 0.03  # fraction of the limit (CPU) the watch may last, uncharged
 _STATE_BUDGET = 20000  # tokens a state may have; a larger one proves nothing
+_GROWTH_WINDOW = 0.02  # fraction of the limit (CPU) a sink's growth is measured, untraced
+
+
+def _memory_room(need: int) -> bool:
+    """Can this process grow by ``need`` bytes and stay under its address-space limit
+    (counting what it maps now) and under its cgroup's memory limit, if it has one?"""
+    soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+    if soft == resource.RLIM_INFINITY:
+        return False  # what would end the run then (the machine's memory) is not known
+    try:
+        with open("/proc/self/statm") as f:
+            size = int(f.read().split()[0]) * mmap.PAGESIZE
+        with open("/proc/self/cgroup") as f:
+            groups = f.read().splitlines()
+    except (OSError, ValueError, IndexError):
+        return False
+    if size + need >= soft:
+        return False
+    places = [("/sys/fs/cgroup/memory/memory.limit_in_bytes",
+               "/sys/fs/cgroup/memory/memory.usage_in_bytes")]
+    for line in groups:
+        if line.startswith("0::"):
+            base = "/sys/fs/cgroup" + line[3:].rstrip("/")
+            places += [(base + "/memory.max", base + "/memory.current"),
+                       ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current")]
+    for cap_file, used_file in places:
+        try:
+            with open(cap_file) as f:
+                cap = f.read().strip()
+            with open(used_file) as f:
+                used = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if cap.isdigit() and used + need >= int(cap):
+            return False
+    return True
 
 
 def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
     """May a repeated state of this program (or test) prove that it never ends?
 
     Needs what :func:`program_repeats` needs (no clocks, entropy, files, threads, object
-    addresses), minus ``sys`` and output, and no ``is`` comparison except against
+    addresses), minus ``sys`` and ``__builtins__``, and no ``is`` comparison except against
     None/True/False/Ellipsis (two equal states may hold equal values that are not the
     same objects).  Test sources may define classes (unittest) and import unittest."""
     nodes = _nodes(source)
@@ -637,7 +682,8 @@ _PLAIN_SCALARS = (type(None), bool, int, str, bytes, type(...))
 _DICT_TYPES: tuple = ()  # filled lazily (collections is preloaded by the server)
 
 
-def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False) -> tuple:
+def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False,
+           sinks: tuple = (), tail: list | None = None) -> tuple:
     """The whole state a frame's future depends on, as a tuple of tokens that compares
     equal exactly when the states are equal: its position, its locals, its module's
     globals (the candidate's and the test's namespace), with object sharing (aliases)
@@ -645,7 +691,12 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
     tuples, lists, dicts, frozensets, deques, the namespace's own functions with their
     defaults, closures and attributes, stdlib modules, builtins, types).  ``mask_ints``:
     the frame's own int locals enter as a placeholder, not their values (see
-    :func:`_ints_only_move`)."""
+    :func:`_ints_only_move`).  ``sinks``: local lists that enter as a placeholder too
+    (append-only sinks, see :meth:`HangWatch._sinks`); raises _Aliased if one of them is
+    reachable from anything else in the state (then its contents would be read through
+    the alias).  Their contents, frozen after the rest (same aliasing), are appended to
+    ``tail`` as one tuple, or None when that is too large or not plain: the whole state
+    is the returned tuple plus that one."""
     import collections
 
     out: list = [frame.f_code, frame.f_lasti]
@@ -658,7 +709,7 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
     def freeze(obj, depth: int) -> None:
         if _len(out) > budget or depth > 60:
             raise _Unprovable("size")
-        if obj is _MASKED:
+        if obj is _MASKED or obj is _SINK:
             add(obj)
             return
         t = _type(obj)
@@ -747,18 +798,48 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
         else:
             raise _Unprovable
 
-    local = frame.f_locals
-    if mask_ints:
-        local = {k: _MASKED if _type(v) is int else v for k, v in local.items()}
-    freeze(local, 0)
-    for k, v in ns.items():
-        if k != "__builtins__":
-            add(k)
-            freeze(v, 0)
-    return _tuple(out)
+    try:
+        local = frame.f_locals
+        if mask_ints or sinks:
+            masked: dict = {}
+            for k, v in local.items():
+                masked[k] = _SINK if k in sinks else \
+                    _MASKED if mask_ints and _type(v) is int else v
+            local = masked
+        freeze(local, 0)
+        for k, v in ns.items():
+            if k != "__builtins__":
+                add(k)
+                freeze(v, 0)
+        if not sinks:
+            return _tuple(out)
+        lists = []
+        for k in sinks:
+            lists.append(frame.f_locals[k])
+            if id(lists[-1]) in memo:
+                raise _Aliased
+        main = _tuple(out)
+        try:
+            if sum(_len(x) for x in lists) + _len(main) > budget:
+                raise _Unprovable("size")  # (at least a token an item: spare the walk)
+            for x in lists:
+                freeze(x, 0)
+            tail.append(_tuple(out[_len(main):]))  # type: ignore[union-attr]
+        except _Unprovable:
+            tail.append(None)  # type: ignore[union-attr]
+        return main
+    finally:
+        # freeze refers to itself through its closure: break that cycle, so that nothing
+        # this call saw (a sink growing by the gigabyte, say) waits for the cyclic GC
+        freeze = None  # noqa: F841
 
 
 _MASKED = object()  # an int local in a masked state (see _state)
+_SINK = object()  # an append-only local list in a masked state (see HangWatch._sinks)
+
+
+class _Aliased(_Unprovable):
+    """A would-be sink that something else in the state also refers to."""
 # Builtins a loop may call and still be judged by _ints_only_move: on plain values they
 # run no code of the program's and change nothing.
 _PURE_CALLS = frozenset({"len", "sum", "range", "min", "max", "abs"})
@@ -766,24 +847,40 @@ _SEQUENCES = (list, tuple, str, bytes)
 
 
 def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
-                    moved: dict[str, tuple[int, int]], frame) -> bool:
+                    moved: dict[str, tuple[int, int]], frame, sinks: tuple = ()) -> bool:
     """Does the ``while`` loop whose body starts at line ``head`` run forever, given two
-    consecutive states at its head that differ only in the int locals ``moved`` (name ->
-    (earlier, later) value), with the lines ``executed`` run in between?
+    states at its head, one or two passes apart, that are equal but for the int locals
+    ``moved`` (name -> (earlier, later) value) and the contents of the append-only local
+    lists ``sinks``, with the lines ``executed`` run in between (the *pass*)?
 
     Induction over passes: a pass is a deterministic function of the state (the program
-    and test are hang-provable).  If every use of a moved int on the lines that ran is
-    its own update by a literal in the direction it moved (``v += 2``, ``v = v - 1``), a
-    comparison with a known int (a literal, an int local that no line that ran stores,
-    ``len`` of such a sequence) whose outcome is the same for every value from the
-    earlier one on in that direction, a slice bound already past the end of such a
-    sequence (``xs[lo:v + 1]``, ``xs[v:]``), or the start of ``range(v, n)`` already at or
-    past ``n``, then no value but the moved ints depends on them; the next pass starts
-    from the same state except those ints, further along, and repeats this one - the same
-    lines, no exit, no exception (a comparison, a slice, a ``range`` or a literal sum of
-    ints cannot raise, and the ints grow by a constant per pass: no memory runs out).
-    Lines that ran are judged whole; only calls of :data:`_PURE_CALLS` are allowed, no
-    item or attribute stores, ``del``, ``try``, ``with``, nested scopes or imports."""
+    and test are hang-provable).  Every moved int ``v`` must be used, on the lines that
+    ran, only (1) in its own update by a literal in the direction it moved (``v += 2``,
+    ``v = v - 1``, ``v = (v + 1) if t else (v + 2)``), (2) as ``v``, ``v + c`` or
+    ``k - v`` (``k`` known) in a comparison with a known int (a literal, an int local that
+    no line that ran stores, ``len`` of such a sequence) whose outcome is the same for
+    every value from the earlier one on in that direction, (3) as ``v % m`` (literal m)
+    where m divides the shift ``later - earlier``, (4) as a slice bound already past the
+    end of such a sequence (``xs[lo:v + 1]``, ``xs[v:]``), (5) as the start of
+    ``range(v, n)`` already at or past ``n``, or (6) as the argument (``v``, ``v + c``) of
+    ``sink.append``.  Claim: if the next pass starts from the same state but every moved
+    int shifted by its shift, it takes the same path and ends in the same state shifted
+    again.  Every decision of the pass depends on a moved int only through (2) - the
+    value at that point is the observed one plus whole shifts, further in the direction
+    every update of the pass moves (both branches of a conditional update are checked),
+    so the outcome is the same - or (3) - the value at that point differs from the
+    observed one by whole shifts, a multiple of m, so ``v % m`` is the same value; (4)
+    and (5) give the same values; the updates add the same literals; nothing else reads
+    a moved int.  A sink is read by nothing (see :meth:`HangWatch._sinks`: only
+    ``.append`` receivers in the loop, no alias in the state, not a cell), so its
+    contents decide nothing.  So no exit, no exception (a comparison, ``%`` by a non-zero
+    literal, a slice, ``range``, a literal sum of ints and ``list.append`` cannot raise;
+    the ints grow by a constant per pass, so their memory does not matter; a sink's
+    growth is judged before the proof counts, see :meth:`HangWatch._judge_growth`).
+    Two passes apart this is a period-2 loop (alternating branches), the pass being the
+    two.  Lines that ran are judged whole; only calls of :data:`_PURE_CALLS` (without
+    keywords: no ``key=``) and sink appends are allowed - so nothing is printed - no item
+    or attribute stores, ``del``, ``try``, ``with``, nested scopes or imports."""
     if tree is None:
         return False
     loops = [n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
@@ -793,7 +890,9 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     if loop is None or any(v in code.co_cellvars or v in code.co_freevars for v in moved):
         return False
     local, glob = frame.f_locals, frame.f_globals
+    loop = _inlined(loop, frame, tree)
     step = {v: (1 if b > a else -1) for v, (a, b) in moved.items()}
+    shift = {v: b - a for v, (a, b) in moved.items()}
     if not all(loop.lineno <= line <= (loop.end_lineno or loop.lineno) for line in executed):
         return False  # the pass left the loop (an outer loop or handler ran)
     exprs: list[ast.expr] = [loop.test]
@@ -828,7 +927,11 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
                 return False
         return True
 
-    if not statements(loop.body):
+    passed = statements(loop.body)
+    # statements refers to itself: break that cycle, whose closure holds the frame's
+    # locals (a sink growing by the gigabyte) until the cyclic GC would run
+    statements = None  # type: ignore[assignment]  # noqa: F841
+    if not passed:
         return False
     names: list[ast.Name] = []
     for expr in exprs:
@@ -837,10 +940,20 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
                                  ast.GeneratorExp, ast.NamedExpr, ast.Yield, ast.YieldFrom,
                                  ast.Await)):
                 return False
-            if isinstance(node, ast.Call) and not (
-                    isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS
-                    and node.func.id not in local and node.func.id not in glob):
-                return False
+            if isinstance(node, ast.Call):
+                if _sink_append(node, sinks):
+                    arg = node.args[0]
+                    # what is appended: no new object but an int (memory: see
+                    # _judge_growth), nothing that can raise
+                    if not (isinstance(arg, ast.Constant) or isinstance(arg, ast.Name) and (
+                            arg.id in moved or arg.id not in stores
+                            or _type(local.get(arg.id)) is int) or any(
+                                _step_of(arg, v) is not None for v in moved)):
+                        return False
+                elif not (isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS
+                          and node.func.id not in local and node.func.id not in glob
+                          and not node.keywords):
+                    return False
             if isinstance(node, ast.Name) and node.id in moved:
                 names.append(node)
             for child in ast.iter_child_nodes(node):
@@ -873,7 +986,7 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
         v = name.id
         a, d = moved[v][0], step[v]
         form: ast.AST = name
-        offset = 0
+        offset, sign = 0, 1  # the form's value is sign * v + offset
         up = parent.get(id(name))
         if isinstance(up, ast.BinOp) and isinstance(up.op, (ast.Add, ast.Sub)) and \
                 up.left is name and _int_literal(up.right) is not None:
@@ -882,20 +995,36 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
         elif isinstance(up, ast.BinOp) and isinstance(up.op, ast.Add) and up.right is name \
                 and _int_literal(up.left) is not None:
             form, offset = up, _int_literal(up.left) or 0
+        elif isinstance(up, ast.BinOp) and isinstance(up.op, ast.Sub) and up.right is name \
+                and known(up.left) is not None:
+            form, offset, sign = up, known(up.left) or 0, -1  # k - v moves the other way
+        elif isinstance(up, ast.BinOp) and isinstance(up.op, ast.Mod) and up.left is name:
+            m = _int_literal(up.right)
+            if m and shift[v] % m == 0 and not isinstance(name.ctx, ast.Store):
+                continue  # the same remainder here in every later pass
+            return False
         at = parent.get(id(form))
-        lo = a + offset  # the least advanced value the form takes from now on (d = +1)
+        lo, dd = sign * a + offset, sign * d  # the least advanced value from now on (dd = +1)
         if isinstance(name.ctx, ast.Store):
             if isinstance(up, ast.AugAssign) and up.target is name:
                 continue  # checked with the updates above
-            if isinstance(up, ast.Assign) and up.targets == [name] and \
-                    isinstance(up.value, ast.BinOp) and any(
-                        isinstance(o, ast.Name) and o.id == v
-                        for o in (up.value.left, up.value.right)):
-                continue  # ``v = v + c``: checked at its load of v below
-            return False  # any other store (unpacking, a for target, v = w)
-        if form is not name and isinstance(at, ast.Assign) and at.value is form and \
-                len(at.targets) == 1 and isinstance(at.targets[0], ast.Name) and \
-                at.targets[0].id == v:
+            if isinstance(up, ast.Assign) and up.targets == [name] and (
+                    _step_of(up.value, v) is not None or isinstance(up.value, ast.IfExp)
+                    and _step_of(up.value.body, v) is not None
+                    and _step_of(up.value.orelse, v) is not None):
+                continue  # ``v = v + c`` (or a choice of two): checked at its loads below
+            return False  # any other store (unpacking, a for target, v = w, v = v % 7)
+        update = at
+        if isinstance(at, ast.IfExp) and (at.body is form or at.orelse is form):
+            update = parent.get(id(at))  # ``v = (v + 1) if t else (v + 2)``
+            if not (isinstance(update, ast.Assign) and update.value is at):
+                return False
+        elif not (form is not name and isinstance(at, ast.Assign) and at.value is form):
+            update = None
+        if update is not None:
+            if sign < 0 or len(update.targets) != 1 or not isinstance(  # type: ignore
+                    update.targets[0], ast.Name) or update.targets[0].id != v:  # type: ignore
+                return False
             if offset * d < 0:
                 return False  # the update goes against the direction the int moved
             continue
@@ -908,9 +1037,13 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
                 other = operands[i + 1] if i == k else operands[i]
                 e = known(other)
                 op = _type(at.ops[i])
-                if e is None or not _settled(op if i == k else _FLIPPED.get(op), lo, e, d):
+                if e is None or not _settled(op if i == k else _FLIPPED.get(op), lo, e, dd):
                     return False
             continue
+        if sign < 0:
+            return False
+        if isinstance(at, ast.Call) and _sink_append(at, sinks) and at.args[0] is form:
+            continue  # into a sink, which nothing reads
         if isinstance(at, ast.Slice) and d > 0 and at.step is None and \
                 (at.upper is form or at.lower is form):
             sub = parent.get(id(at))
@@ -930,13 +1063,154 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     return True
 
 
+def _inlined(loop: ast.While, frame, tree: ast.Module) -> ast.While:
+    """The loop with each call ``g(x)`` (``x`` a name) of a small function of the program
+    replaced by the expression the call evaluates - so ``level = g(level)`` with ``def
+    g(n): if n % 2 == 1: return n + 1; return n + 2`` is judged as ``level = (level + 1)
+    if level % 2 == 1 else (level + 2)``.  Only functions of the frame's own source, bound
+    to a name the loop never stores, with one parameter and no defaults, closure or
+    decorators, whose body is ``return e`` or ``if t: return e1`` then ``return e2`` (or
+    ``else: return e2``), every name in it that parameter: calling one is evaluating that
+    expression with the parameter bound to ``x``, no other state read or written."""
+    calls = [n for n in ast.walk(loop) if isinstance(n, ast.Call) and
+             isinstance(n.func, ast.Name) and n.func.id not in _PURE_CALLS]
+    if not calls:
+        return loop
+    stored = {n.id for n in ast.walk(loop) if isinstance(n, ast.Name)
+              and not isinstance(n.ctx, ast.Load)}
+    code = frame.f_code
+    local = frame.f_locals
+    bodies: dict[str, ast.expr | None] = {}
+
+    def body_of(name: str) -> ast.expr | None:
+        if name in bodies:
+            return bodies[name]
+        bodies[name] = None
+        fn = local[name] if name in local else \
+            None if name in code.co_varnames else frame.f_globals.get(name)
+        if name in stored or _type(fn) is not _FunctionType or fn.__closure__ or \
+                fn.__defaults__ or fn.__kwdefaults__ or fn.__globals__ is not frame.f_globals:
+            return None
+        fc = fn.__code__
+        if fc.co_filename != code.co_filename or fc.co_argcount != 1 or \
+                fc.co_kwonlyargcount or fc.co_flags & (0x04 | 0x08 | _GENERATOR_FLAGS):
+            return None
+        defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
+                and n.name == fn.__name__ and n.lineno == fc.co_firstlineno
+                and not n.decorator_list]
+        if _len(defs) != 1 or defs[0].args.posonlyargs:
+            return None
+        param = defs[0].args.args[0].arg
+        stmts = [st for st in defs[0].body if not (
+            isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant))]
+        expr: ast.expr | None = None
+        if _len(stmts) == 1 and isinstance(stmts[0], ast.Return):
+            expr = stmts[0].value
+        elif stmts and isinstance(stmts[0], ast.If) and _len(stmts[0].body) == 1 and \
+                isinstance(stmts[0].body[0], ast.Return):
+            rest = stmts[0].orelse or stmts[1:]
+            if _len(rest) == 1 and isinstance(rest[0], ast.Return) and \
+                    rest[0].value is not None and stmts[0].body[0].value is not None and \
+                    _len(stmts) == (1 if stmts[0].orelse else 2):
+                expr = ast.IfExp(test=stmts[0].test, body=stmts[0].body[0].value,
+                                 orelse=rest[0].value)
+        if expr is None:
+            return None
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Name) and node.id != param or isinstance(node, (
+                    ast.Call, ast.Attribute, ast.Subscript, ast.Lambda, ast.NamedExpr,
+                    ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Await,
+                    ast.Yield, ast.YieldFrom)):
+                return None
+        bodies[name] = ast.Expression(body=expr)  # type: ignore[assignment]
+        return bodies[name]
+
+    class Inline(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            self.generic_visit(node)
+            if not (isinstance(node.func, ast.Name) and _len(node.args) == 1 and
+                    not node.keywords and isinstance(node.args[0], ast.Name)):
+                return node
+            found = body_of(node.func.id)
+            if found is None:
+                return node
+            expr = copy.deepcopy(found.body)  # type: ignore[attr-defined]
+            for n in ast.walk(expr):
+                if isinstance(n, ast.Name):
+                    n.id = node.args[0].id  # every name in it is the parameter
+                n.lineno, n.col_offset = node.lineno, node.col_offset  # type: ignore
+                n.end_lineno = node.end_lineno  # type: ignore[attr-defined]
+            return expr
+
+    return Inline().visit(copy.deepcopy(loop))
+
+
+def _step_of(node: ast.AST, v: str) -> int | None:
+    """c when ``node`` is ``v``, ``v + c``, ``v - c`` (as -c) or ``c + v`` (c an int
+    literal), else None."""
+    if isinstance(node, ast.Name):
+        return 0 if node.id == v else None
+    if not isinstance(node, ast.BinOp) or not isinstance(node.op, (ast.Add, ast.Sub)):
+        return None
+    if isinstance(node.left, ast.Name) and node.left.id == v:
+        c = _int_literal(node.right)
+        return None if c is None else c if isinstance(node.op, ast.Add) else -c
+    if isinstance(node.op, ast.Add) and isinstance(node.right, ast.Name) and \
+            node.right.id == v:
+        return _int_literal(node.left)
+    return None
+
+
+def _sink_append(node: ast.AST, sinks: tuple) -> bool:
+    """Is ``node`` the call ``s.append(x)`` on one of the sink lists?"""
+    return isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and \
+        node.func.attr == "append" and isinstance(node.func.value, ast.Name) and \
+        node.func.value.id in sinks and _len(node.args) == 1 and not node.keywords and \
+        not isinstance(node.args[0], ast.Starred)
+
+
+def _loop_sinks(loop: ast.While, code) -> tuple[str, ...]:
+    """The plain locals of ``code`` that the loop uses only as ``s.append(x)`` statements
+    (anywhere in the loop, whether it ran or not): never read otherwise, stored, deleted,
+    declared global or nonlocal, nor seen by a nested scope (not a cell)."""
+    parent: dict[int, ast.AST] = {}
+    for node in ast.walk(loop):
+        for child in ast.iter_child_nodes(node):
+            parent[id(child)] = node
+    good: set[str] = set()
+    bad: set[str] = set()
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Name):
+            at = parent.get(id(node))
+            call = parent.get(id(at))
+            st = parent.get(id(call))
+            if isinstance(node.ctx, ast.Load) and isinstance(at, ast.Attribute) and \
+                    at.value is node and isinstance(call, ast.Call) and call.func is at and \
+                    _sink_append(call, (node.id,)) and isinstance(st, ast.Expr) and \
+                    st.value is call:
+                good.add(node.id)
+            else:
+                bad.add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bad.update(node.names)
+        elif isinstance(node, ast.arg):
+            bad.add(node.arg)
+    return _tuple(sorted(n for n in good - bad if n in code.co_varnames
+                         and n not in code.co_cellvars and n not in code.co_freevars))
+
+
 _FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE,
             ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
 
 
 def _int_literal(node: ast.AST) -> int | None:
+    """The value of an int literal, ``-3`` (a unary minus on one) included, else None."""
+    sign = 1
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -1 if isinstance(node.op, ast.USub) else 1
+        node = node.operand
     value = node.value if isinstance(node, ast.Constant) else None
-    return value if _type(value) is int else None  # type: ignore[return-value]
+    return sign * value if _type(value) is int else None  # type: ignore[operator]
 
 
 def _settled(op, a: int, e: int, d: int) -> bool:
@@ -977,7 +1251,10 @@ class HangWatch:
     At each ``line`` event on a clean line (:func:`_clean_lines`) of a candidate or test
     frame, that frame's state (:func:`_state`) enters Brent's cycle detection, one per
     live frame; a state seen before in the same frame, which has not returned since,
-    proves that frame never leaves its loop: ``proved``.  Every frame is traced in the
+    proves that frame never leaves its loop: ``proved`` (when the pair cannot print); so
+    does a state that :func:`_ints_only_move` accepts against the one a pass or two back,
+    once the growth of its sinks, if any grew, is judged to fit the memory limit
+    (:meth:`_judge_growth`, after an untraced window).  Every frame is traced in the
     window so that an exception tracing may have caused (RecursionError: the trace
     function's own frame; MemoryError: the snapshots) is seen: ``disturbed`` - the pair
     is then run again untraced.  At the end of the window the trace goes, and ``shift``
@@ -990,6 +1267,8 @@ class HangWatch:
         self._g = self._global  # one bound method: what sys.gettrace() must still return
         self.lines: dict[str, tuple[frozenset[int], frozenset[int]]] = {}
         self.trees: dict[str, Any] = {}
+        self.sinkinfo: dict = {}
+        self.printing: dict[str, bool] = {}
         self.sources: dict[str, str] = {}
         self.ns: dict | None = None
         self.index = -1
@@ -1000,6 +1279,9 @@ class HangWatch:
         self.armed = self.tracing = self.proved = self.disturbed = self.traced = False
         self.abandon = False
         self.frames: dict = {}
+        # a proof that waits for its sinks' growth to be judged (see _judge_growth)
+        self.growth: tuple | None = None
+        self.prints = False
         # states taken / refused / refused for their size (benchmarks read these)
         self.states = self.refused = self.too_large = 0
         self.t_cpu = self.t_wall = 0.0
@@ -1008,8 +1290,20 @@ class HangWatch:
         self.reset()
         self.index, self.ns = index, ns
         self.sources = {"<candidate>": program, "<test>": test}
+        # may the pair write output? Then a repeated state proves nothing (see _step)
+        self.prints = self._may_print(program) or self._may_print(test)
         self.armed = True
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_START, 0.001))
+
+    def _may_print(self, source: str) -> bool:
+        """Does ``source`` name a way to write output (:data:`_OUTPUT_WORDS`)?  Cached:
+        the same program comes with every one of its tests."""
+        got = self.printing.get(source)
+        if got is None:
+            if _len(self.printing) > 4096:
+                self.printing.clear()
+            got = self.printing[source] = any(word in source for word in _OUTPUT_WORDS)
+        return got
 
     def stop(self) -> None:
         """After the pair (whatever happened): no timer, no trace, no held frames."""
@@ -1021,6 +1315,7 @@ class HangWatch:
             sys.settrace(None)
         self.frames = {}
         self.ns = None
+        self.growth = None
 
     def _loops(self, filename: str) -> tuple[frozenset[int], frozenset[int]]:
         key = filename + "\0" + self.sources.get(filename, "")
@@ -1033,6 +1328,9 @@ class HangWatch:
 
     def _on_timer(self, signum, frame) -> None:
         if not self.armed:
+            return
+        if self.growth is not None:  # the untraced window that measures a sink's growth
+            self._judge_growth(frame)
             return
         if self.tracing:  # the window is over
             self._untrace()
@@ -1093,7 +1391,7 @@ class HangWatch:
                     else:
                         entry = self.frames.get(frame)
                         if entry is not None:
-                            entry[5].add(line)  # run between two states of the frame
+                            entry[3][2].add(line)  # run between two states of the frame
             elif event == "return":
                 self.frames.pop(frame, None)
             elif event == "exception" and _issubclass(arg[0], (RecursionError, MemoryError)):
@@ -1117,36 +1415,111 @@ class HangWatch:
         return self._local
 
     def _step(self, frame) -> None:
-        """Brent's cycle detection on one frame's states."""
+        """Brent's cycle detection on one frame's states, and the comparison of each
+        state with the ones one and two passes back (:func:`_ints_only_move`)."""
         entry = self.frames.get(frame, _MISSING)
         if entry is None or self.ns is None:
             return  # unwatchable (or no namespace yet: no proof)
-        # One freeze serves both proofs: the whole state is the masked one plus the int
-        # locals' values (an int is a plain scalar: masking it moves no alias index).
-        masked = _state(frame, self.ns, mask_ints=True)
-        ints = {k: v for k, v in frame.f_locals.items() if _type(v) is int}
-        if _len(masked) + _len(ints) > _STATE_BUDGET:  # the unmasked state's size
+        head = frame.f_lineno
+        local = frame.f_locals
+        sinks = _tuple(s for s in self._sinks(frame.f_code, head) if _type(local.get(s)) is list)
+        # One freeze serves every proof: the whole state is the masked one plus the int
+        # locals' values (an int is a plain scalar: masking it moves no alias index) plus
+        # the sinks' contents (frozen last, with the same alias indices).
+        tail: list = []
+        try:
+            masked = _state(frame, self.ns, mask_ints=True, sinks=sinks, tail=tail)
+        except _Aliased:  # a sink something else refers to: an ordinary list
+            sinks, tail = (), []
+            masked = _state(frame, self.ns, mask_ints=True)
+        ints = {k: v for k, v in local.items() if _type(v) is int}
+        if _len(masked) + _len(ints) > _STATE_BUDGET:  # the unmasked state's size, sinks aside
             raise _Unprovable("size")
-        state = (masked, _tuple(ints.values()))
+        whole = tail[0] if sinks else ()
+        # no whole state when the sinks are too large to freeze: no repeat of it either
+        state = None if whole is None else (masked, _tuple(ints.values()), whole)
         self.states += 1
+        # the state masked, its ints, the lines run since, its sinks (identity, length)
+        record = (masked, ints, {head}, _tuple((id(local[s]), _len(local[s])) for s in sinks))
         if entry is _MISSING:
-            # tortoise, power, steps since it moved; the previous state with its int
-            # locals masked, those ints, the lines run since
-            self.frames[frame] = [state, 1, 1, masked, ints, {frame.f_lineno}]
+            # tortoise, power, steps since it moved; the last record, the one before
+            self.frames[frame] = [state, 1, 1, record, None]
             return
-        if state == entry[0]:
-            self.proved = True
+        if state is not None and state == entry[0] and not self.prints:
+            self.proved = True  # (a printing pair may fill the output cap: no proof)
             return
-        if masked == entry[3] and ints.keys() == entry[4].keys():
-            moved = {k: (entry[4][k], v) for k, v in ints.items() if entry[4][k] != v}
-            if moved and _ints_only_move(self._tree(frame.f_code.co_filename),
-                                         frame.f_lineno, entry[5], moved, frame):
-                self.proved = True
+        tree = None
+        for back in (entry[3], entry[4]):  # one pass back, two passes back
+            if back is None or masked != back[0] or ints.keys() != back[1].keys() or \
+                    [i for i, _ in back[3]] != [i for i, _ in record[3]]:
+                continue
+            moved = {k: (back[1][k], v) for k, v in ints.items() if back[1][k] != v}
+            executed = back[2] if back is entry[3] else back[2] | entry[3][2]
+            tree = tree or self._tree(frame.f_code.co_filename)
+            if _ints_only_move(tree, head, executed, moved, frame, sinks):
+                if back[3] == record[3]:
+                    self.proved = True  # nothing grew: no memory needed
+                else:
+                    self._measure_growth(frame, sinks)
                 return
-        entry[3], entry[4], entry[5] = masked, ints, {frame.f_lineno}
+        entry[4], entry[3] = entry[3], record
         if entry[2] == entry[1]:
             entry[0], entry[1], entry[2] = state, entry[1] * 2, 0
         entry[2] += 1
+
+    def _sinks(self, code, head: int) -> tuple[str, ...]:
+        """The append-only local lists of the ``while`` loop whose body starts at ``head``
+        (:func:`_loop_sinks`), cached per code object and head."""
+        key = (code, head)
+        names = self.sinkinfo.get(key)
+        if names is None:
+            tree = self._tree(code.co_filename)
+            loops = [n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
+                     and n.body[0].lineno == head] if tree is not None else []
+            names = _loop_sinks(loops[0], code) if _len(loops) == 1 else ()
+            if _len(self.sinkinfo) > 512:
+                self.sinkinfo.clear()
+            self.sinkinfo[key] = names
+        return names
+
+    def _measure_growth(self, frame, sinks: tuple) -> None:
+        """A loop proved endless but for its memory: stop tracing (the window so far is
+        not charged) and let it run untraced for ``_GROWTH_WINDOW`` of the limit, after
+        which :meth:`_judge_growth` sees how fast its sinks grow."""
+        lists = [frame.f_locals[s] for s in sinks]
+        self._untrace()
+        self.growth = (lists, [_len(x) for x in lists], _thread_time())
+        signal.setitimer(signal.ITIMER_PROF, max(self.limit * _GROWTH_WINDOW, 0.001))
+
+    def _judge_growth(self, frame) -> None:
+        """The sinks' growth over an untraced window decides whether the proof stands: it
+        does only if, at twice the measured rate for a whole limit more, the pair's
+        address space stays under its limit (and its cgroup's memory under that limit),
+        counting per appended item 18 bytes of list (8 bytes a slot, over-allocated by
+        1/8, and copied once when the list is moved) and the item itself when it is a
+        new object.  Then the real run reaches the time limit before the memory limit:
+        a TIMEOUT, as proved.  Otherwise the pair just runs on untraced (it was traced:
+        if it ends - a MemoryError - it is run again untraced for its verdict)."""
+        lists, before, cpu0 = self.growth  # type: ignore[misc]
+        self.growth = None
+        inside = frame
+        while inside is not None and inside.f_code is not _RUN_PAIR_CODE:
+            inside = inside.f_back
+        spent = _thread_time() - cpu0
+        if inside is None or spent < self.limit * _GROWTH_WINDOW * 0.5:
+            return
+        need = 64 << 20  # allocator granularity and slack
+        for x, n in zip(lists, before):
+            more = 2.0 * (_len(x) - n) / spent * self.limit
+            item = x[-1] if x else None
+            size = 0 if item is None or _type(item) is bool or (
+                _type(item) is int and -5 <= item <= 256) else sys.getsizeof(item) + 16
+            need += int(18 * (_len(x) + more) + size * more)
+        if not _memory_room(need):
+            return
+        self.proved = self.abandon = True
+        signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_WINDOW, 0.001))
+        raise _Abandon
 
     def _tree(self, filename: str) -> ast.Module | None:
         key = "tree\0" + filename + "\0" + self.sources.get(filename, "")

@@ -28,12 +28,13 @@ class Server:
         assert json.loads(self.proc.stdout.readline())["ready"]
         self.bid = 0
 
-    def run(self, program: str, tests: list[str], limit: float) -> tuple[list[int], float]:
+    def run(self, program: str, tests: list[str], limit: float,
+            memory_mb: int = 2048) -> tuple[list[int], float]:
         """Verdicts and wall seconds of one batch."""
         self.bid += 1
         msg = {"id": self.bid, "program": program,
                "tests": [{"source": t, "kind": "assert"} for t in tests],
-               "limits": {"time_limit": limit, "memory_mb": 2048,
+               "limits": {"time_limit": limit, "memory_mb": memory_mb,
                           "max_output_bytes": 1 << 20, "max_processes": 32}}
         started = time.monotonic()
         self.proc.stdin.write(json.dumps(msg) + "\n")
@@ -54,8 +55,9 @@ def server():
 
 
 CYCLE = "def f(x):\n    while True:\n        x = (x + 1) % 7\n    return x\n"
-# grows a list: no state repeats, and a list is not an int moving away from an exit
-GROWS = "def f(x):\n    xs = []\n    while True:\n        xs.append(x)\n    return x\n"
+# grows a list that it reads: no state repeats, and that list is not an append-only sink
+GROWS = ("def f(x):\n    xs = []\n    while True:\n        xs.append(x)\n"
+         "        x = xs[-1]\n    return x\n")
 
 
 def test_a_repeating_state_is_a_timeout_long_before_the_limit(server):
@@ -179,18 +181,66 @@ MOVES = {
                     "        return best\n", "assert f([1, 2]) == 1"),
     "steps_over": ("def f(v):\n    while v != 10:\n        v += 3\n    return v\n",
                    "assert f(0) == 10"),
+    # CodeT HumanEval/100 and /102 candidates (issue 20, session 9): a list only appended
+    # to (a sink), a remainder that a shift by 2 keeps, alternating passes, print
+    "sink_moves": ("def f(n):\n    level = [n]\n    while n != 1:\n        n = n - 2\n"
+                   "        level.append(n)\n    return level\n", "assert f(8) == [8]"),
+    "sink_parity": ("def f(n):\n    stones = [n]\n    while n > 0:\n"
+                    "        n = (n + 1) if n % 2 == 1 else (n + 2)\n"
+                    "        stones.append(n)\n    return stones\n", "assert f(3) == [3]"),
+    "sink_repeats": ("def f(n):\n    res = []\n    k = n\n    while k > 0:\n"
+                     "        res.append(k)\n        k = (k + 1) // 2\n    return res\n",
+                     "assert f(7) == [7]"),
+    "prints_elsewhere": ("def f(x, y):\n    while x < 0 or x > y:\n        print('no', y)\n"
+                         "        x, y = y, x\n    while y - x != 1:\n        if x % 2 != 0:\n"
+                         "            x += 1\n        else:\n            x += 2\n    return x\n",
+                         "assert f(10, 20) == 1"),
+    "helper": ("def f(n):\n    def get_number_of_stones(n):\n        if n % 2 == 1:\n"
+               "            return n + 1\n        return n + 2\n    pile = []\n    level = n\n"
+               "    while level > 0:\n        pile.append(level)\n"
+               "        level = get_number_of_stones(level)\n    return pile\n",
+               "assert f(3) == [3]"),
+    "alternating": ("def f(x, y):\n    n = y\n    while True:\n        if n % 2 == 0:\n"
+                    "            if x <= n <= y:\n                return n\n"
+                    "            else:\n                n = n + 1\n        else:\n"
+                    "            n = n + 1\n", "assert f(10, 15) == 1"),
 }
 
 
 @pytest.mark.parametrize("name", sorted(MOVES))
 def test_ints_moving_away_from_every_exit_are_proved_endless(server, name):
     program, test = MOVES[name]
-    verdicts, wall = server.run(program, [test], limit=5.0)
+    # the sinks grow ~0.6 GB per second of CPU: an address space of 8 GB leaves room for
+    # twice that rate over the whole limit (HangWatch._judge_growth)
+    verdicts, wall = server.run(program, [test], limit=2.0, memory_mb=8192)
     assert verdicts == [TIMEOUT]
-    assert wall < 4.0  # unproven: 5 s of CPU
+    assert wall < 1.6  # unproven: 2 s of CPU
+    if ".append(" in program:
+        return  # in-process there is no address-space limit: a sink proves nothing
     watch = worker.HangWatch(1.0, mmap.mmap(-1, 4096))  # in-process: it is the proof
     _run_in_watch(watch, program, test)
     assert watch.proved
+
+@pytest.mark.parametrize("limit, memory_mb", [(5.0, 700), (2.0, 400)])
+def test_a_sink_that_would_run_out_of_memory_keeps_the_verdict_of_a_real_run(
+        limit, memory_mb):
+    """An append-only list that grows past the memory limit long before the time limit
+    (~0.6 GB per second of CPU): the real run ends in a MemoryError (ERROR), so the
+    endless loop must not be 'proved' a TIMEOUT; the same program unwatched (``import
+    random`` makes it unprovable) gives the verdict a run without proofs gives.  A fresh
+    server each (a runner that had a MemoryError may keep its address space mapped)."""
+    program, test = MOVES["sink_moves"]
+    unwatched = "import random\n" + program
+    assert not hang_provable(unwatched)
+    got = []
+    for source in (program, unwatched):
+        s = Server()
+        try:
+            got.append(s.run(source, [test], limit=limit, memory_mb=memory_mb)[0])
+        finally:
+            s.close()
+    assert got == [[ERROR], [ERROR]]
+
 
 def _run_in_watch(watch: worker.HangWatch, program: str, test: str) -> int:
     """Run one pair in-process (the runner's own mechanics) under ``watch``: its verdict."""
@@ -311,7 +361,9 @@ def test_a_pair_disturbed_by_tracing_is_judged_untraced(server):
     (CYCLE, True),
     ("from typing import List\nimport math\ndef f(x: List[int]):\n    return math.gcd(*x)\n",
      True),
-    ("def f(x):\n    print(x)\n", False),  # output fills the cap: not a hang
+    # watched: only passes that print nothing can be proved (HangWatch.prints)
+    ("def f(x):\n    print(x)\n", True),
+    ("def f(x):\n    return __builtins__\n", False),
     ("import sys\ndef f(x):\n    return sys.getrecursionlimit()\n", False),
     ("def f(x):\n    return x is 5\n", False),  # identity of equal values differs
     ("def f(x):\n    return x is None\n", True),
