@@ -885,8 +885,10 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     the ints grow by a constant per pass, so their memory does not matter; a sink's
     growth is judged before the proof counts, see :meth:`HangWatch._judge_growth`).
     Two passes apart this is a period-2 loop (alternating branches), the pass being the
-    two.  Lines that ran are judged whole; only calls of :data:`_PURE_CALLS` (without
-    keywords: no ``key=``) and sink appends are allowed - so nothing is printed - no item
+    two.  A call of a small function of the program is judged as the expression it
+    evaluates (:func:`_inlined`).  Lines that ran are judged whole; only calls of
+    :data:`_PURE_CALLS` (without keywords: no ``key=``), of such functions and sink
+    appends are allowed - so nothing is printed - no item
     or attribute stores, ``del``, ``try``, ``with``, nested scopes or imports."""
     if tree is None:
         return False
