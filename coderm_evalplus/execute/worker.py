@@ -547,11 +547,18 @@ def _memory_room(need: int) -> bool:
         return False
     places = [("/sys/fs/cgroup/memory/memory.limit_in_bytes",
                "/sys/fs/cgroup/memory/memory.usage_in_bytes")]
+    # "0::/path" (v2) or "4:memory:/path" (v1): the process's group, under the mount
+    # (inside a cgroup namespace the path is "/", and the mount's root is the group)
     for line in groups:
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        path = path.rstrip("/")
         if line.startswith("0::"):
-            base = "/sys/fs/cgroup" + line[3:].rstrip("/")
+            base = "/sys/fs/cgroup" + path
             places += [(base + "/memory.max", base + "/memory.current"),
                        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current")]
+        elif "memory" in controllers.split(","):
+            base = "/sys/fs/cgroup/memory" + path
+            places.append((base + "/memory.limit_in_bytes", base + "/memory.usage_in_bytes"))
     for cap_file, used_file in places:
         try:
             with open(cap_file) as f:
@@ -878,8 +885,10 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     the ints grow by a constant per pass, so their memory does not matter; a sink's
     growth is judged before the proof counts, see :meth:`HangWatch._judge_growth`).
     Two passes apart this is a period-2 loop (alternating branches), the pass being the
-    two.  Lines that ran are judged whole; only calls of :data:`_PURE_CALLS` (without
-    keywords: no ``key=``) and sink appends are allowed - so nothing is printed - no item
+    two.  A call of a small function of the program is judged as the expression it
+    evaluates (:func:`_inlined`).  Lines that ran are judged whole; only calls of
+    :data:`_PURE_CALLS` (without keywords: no ``key=``), of such functions and sink
+    appends are allowed - so nothing is printed - no item
     or attribute stores, ``del``, ``try``, ``with``, nested scopes or imports."""
     if tree is None:
         return False
