@@ -115,6 +115,17 @@ def attach_tests(problems: Sequence[Problem], completions: Mapping[str, Sequence
         totals["rejected"] += len(p.rejections)
         for r in p.rejections:
             totals["reasons"][r.reason] = totals["reasons"].get(r.reason, 0) + 1
+    if problems and totals["tests"] == 0:
+        # Every completion rejected: the "selection" would be a coin flip on empty
+        # matrices, reported as a success. A task without any test is normal (CodeT's
+        # files have some); a whole file without one is a wrong file or a wrong format.
+        first = next(p for p in problems if p.rejections)
+        why = first.rejections[0]
+        detail = f" ({why.detail})" if why.detail else ""
+        raise InputError(source, f"none of the {totals['completions']} test completions "
+                         f"gives a usable test (first rejected: {why.reason}{detail}; "
+                         f"--tests-format was {fmt})", task=first.task_id,
+                         field="completions")
     totals["seconds"] = round(time.monotonic() - started, 3)
     _notify("extract", totals)
     return totals

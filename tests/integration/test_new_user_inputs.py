@@ -1,0 +1,65 @@
+"""Wrong inputs a new user gives the commands of the README: each stops with one line on
+stderr naming the file, the line or task and the field, exit code 2, no traceback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "coderm_evalplus.cli"]
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=600,
+                          stdin=subprocess.DEVNULL, env=dict(os.environ))
+
+
+def one_line_error(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode == 2, (proc.returncode, proc.stdout[-500:], proc.stderr[-2000:])
+    assert "Traceback" not in proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def small_set(root: Path) -> tuple[Path, list[dict]]:
+    samples = write_jsonl(root / "samples.jsonl", [
+        {"task_id": f"T/{t}", "solution": f"def f(x):\n    return x + {k}\n"}
+        for t in range(2) for k in range(3)])
+    tests = [{"task_id": f"T/{t}", "format": "assert",
+              "completions": [f"assert f({i}) == {i}" for i in range(3)]} for t in range(2)]
+    return samples, tests
+
+
+def test_a_tests_file_where_no_test_parses_is_an_input_error(tmp_path: Path) -> None:
+    samples, tests = small_set(tmp_path)
+    for row in tests:
+        row["completions"] = ["assert f(1 ==", "def test(:\n    pass"]
+    path = write_jsonl(tmp_path / "tests.jsonl", tests)
+    proc = run_cli("select", "--samples", str(samples), "--tests", str(path), "--no-cache",
+                   "-o", str(tmp_path / "out"))
+    line = one_line_error(proc)
+    assert f"{path}: task T/0: field 'completions'" in line, line
+    assert "none of the 4 test completions" in line and "no_valid_assert" in line, line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_task_without_a_usable_test_is_still_run(tmp_path: Path) -> None:
+    """CodeT's files have tasks whose every test is rejected; the others still count."""
+    samples, tests = small_set(tmp_path)
+    tests[1]["completions"] = ["assert f(1 =="]
+    path = write_jsonl(tmp_path / "tests.jsonl", tests)
+    proc = run_cli("select", "--samples", str(samples), "--tests", str(path), "--no-cache",
+                   "--no-progress", "-o", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads((tmp_path / "out" / "report.json").read_text())["problems"]
+    assert [(r["task_id"], r["tests"], r["rejected"]) for r in rows] == [
+        ("T/0", 3, 0), ("T/1", 0, 1)]
