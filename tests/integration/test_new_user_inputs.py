@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 CLI = [sys.executable, "-m", "coderm_evalplus.cli"]
 
 
@@ -63,3 +65,24 @@ def test_a_task_without_a_usable_test_is_still_run(tmp_path: Path) -> None:
     rows = json.loads((tmp_path / "out" / "report.json").read_text())["problems"]
     assert [(r["task_id"], r["tests"], r["rejected"]) for r in rows] == [
         ("T/0", 3, 0), ("T/1", 0, 1)]
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("{tmp}/no-such-model", "model directory not found: {tmp}/no-such-model"),
+    ("{tmp}/empty", "{tmp}/empty: not a model directory (no config.json"),
+    ("{tmp}/broken", "cannot load the model '{tmp}/broken'"),
+])
+def test_a_transformers_model_that_cannot_load_is_one_line(tmp_path: Path, target: str,
+                                                           expected: str) -> None:
+    pytest.importorskip("transformers")
+    pytest.importorskip("torch")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text("{}")
+    samples, tests = small_set(tmp_path)
+    proc = run_cli("select", "--samples", str(samples), "--no-cache", "--num-tests", "1",
+                   "--generator", "transformers:" + target.format(tmp=tmp_path),
+                   "-o", str(tmp_path / "out"))
+    line = one_line_error(proc)
+    assert line.startswith("coderm-evalplus: error: transformers: "), line
+    assert expected.format(tmp=tmp_path) in line, line
