@@ -309,6 +309,10 @@ def run(problems: Sequence[Problem], config: RunConfig, *,
                              field="candidates")
     if completions is None and config.generator is None:
         raise UsageError("no tests: give recorded tests (--tests) or a generator (--generator)")
+    if completions is not None and config.generator is not None:
+        # one of them would be ignored without a word
+        raise UsageError(f"--tests {tests_source} and --generator {config.generator} both "
+                         "given: the tests come from one of them")
     if config.scaling != "fixed":  # a mode registered through register_scaling_modes
         return modes[config.scaling](problems, config, completions=completions,
                                      out_dir=out_dir, grade=grade, tests_source=tests_source,

@@ -56,10 +56,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None:
         check_out_dir(out)
-    problems, completions, formats = load_demo()
+    problems, recorded, formats = load_demo()
+    # with --generator: the demo's problems and candidates, the user's test generator
+    completions = recorded if config.generator is None else None
     result = run_into(out, lambda staging: run(
         problems, config, completions=completions, out_dir=staging,
-        tests_source=demo.tests_path(), test_formats=formats))
+        tests_source=demo.tests_path() if completions else "generator",
+        test_formats=formats if completions else None))
     print_run(result, args)
     return 0
 

@@ -86,3 +86,21 @@ def test_a_transformers_model_that_cannot_load_is_one_line(tmp_path: Path, targe
     line = one_line_error(proc)
     assert line.startswith("coderm-evalplus: error: transformers: "), line
     assert expected.format(tmp=tmp_path) in line, line
+
+
+def test_tests_and_a_generator_together_is_a_usage_error(tmp_path: Path) -> None:
+    """One of the two would be ignored without a word."""
+    samples, tests = small_set(tmp_path)
+    path = write_jsonl(tmp_path / "tests.jsonl", tests)
+    proc = run_cli("select", "--samples", str(samples), "--tests", str(path), "--no-cache",
+                   "--generator", "openai:http://127.0.0.1:9/v1", "-o", str(tmp_path / "out"))
+    line = one_line_error(proc)
+    assert f"--tests {path} and --generator openai:http://127.0.0.1:9/v1 both given" in line
+
+
+def test_demo_with_a_generator_asks_the_generator(tmp_path: Path) -> None:
+    """The demo's recorded tests used to be taken silently instead of the generator's;
+    a server that is not there shows that the generator is the one asked."""
+    proc = run_cli("demo", "--no-cache", "--generator", "openai:http://127.0.0.1:9/v1")
+    line = one_line_error(proc)
+    assert "openai: cannot list models at http://127.0.0.1:9/v1/models" in line, line
