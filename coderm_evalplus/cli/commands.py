@@ -20,7 +20,7 @@ from ..execute.base import Limits
 from ..hookspecs import hookimpl
 from ..inputs.labels import write_labels
 from ..inputs.problem_sets import load_problem_set
-from ..inputs.problems import load_demo, load_select_inputs
+from ..inputs.problems import check_task_ids, load_demo, load_select_inputs
 from ..inputs.samples import build_problems, detect_samples_format
 from ..labels import LABEL_MEMORY_MB, LABEL_TIME_LIMIT, humaneval_labels
 from ..outdir import check_out_dir, check_out_file, default_out_dir
@@ -76,6 +76,7 @@ def cmd_labels(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt == "auto":
         fmt = detect_samples_format(args.samples)
+    check_task_ids(args.task_ids, fmt)
     problems = build_problems(Path(args.samples), problem_set, fmt, args.task_ids)
     labels = humaneval_labels(problems, {t: p.meta.get("row", {}) for t, p in
                                          problem_set.items()},

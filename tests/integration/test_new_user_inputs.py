@@ -104,3 +104,28 @@ def test_demo_with_a_generator_asks_the_generator(tmp_path: Path) -> None:
     proc = run_cli("demo", "--no-cache", "--generator", "openai:http://127.0.0.1:9/v1")
     line = one_line_error(proc)
     assert "openai: cannot list models at http://127.0.0.1:9/v1/models" in line, line
+
+
+def test_task_ids_file_that_is_missing_is_named(tmp_path: Path) -> None:
+    samples, tests = small_set(tmp_path)
+    path = write_jsonl(tmp_path / "tests.jsonl", tests)
+    missing = tmp_path / "task_ids.json"
+    proc = run_cli("select", "--samples", str(samples), "--tests", str(path), "--no-cache",
+                   "--task-ids", str(missing), "-o", str(tmp_path / "out"))
+    assert one_line_error(proc) == f"coderm-evalplus: error: {missing}: no such file"
+
+
+def test_task_ids_without_a_codet_file_is_refused(tmp_path: Path) -> None:
+    """It names the task of each line of a CodeT file; with evalplus-format samples and
+    recorded tests it used to be ignored without a word."""
+    samples, tests = small_set(tmp_path)
+    path = write_jsonl(tmp_path / "tests.jsonl", tests)
+    ids = tmp_path / "task_ids.json"
+    ids.write_text(json.dumps(["T/1", "T/0"]))
+    for command in (["select", "--tests", str(path), "-o", str(tmp_path / "out")],
+                    ["labels", "--problems", "humaneval", "-o", str(tmp_path / "l.jsonl")]):
+        proc = run_cli(*command, "--samples", str(samples), "--task-ids", str(ids),
+                       "--no-cache")
+        line = one_line_error(proc)
+        assert f"--task-ids {ids}: only CodeT files" in line, line
+    assert not (tmp_path / "out").exists() and not (tmp_path / "l.jsonl").exists()
