@@ -129,3 +129,27 @@ def test_task_ids_without_a_codet_file_is_refused(tmp_path: Path) -> None:
         line = one_line_error(proc)
         assert f"--task-ids {ids}: only CodeT files" in line, line
     assert not (tmp_path / "out").exists() and not (tmp_path / "l.jsonl").exists()
+
+
+LCB = Path(__file__).resolve().parents[1] / "fixtures" / "lcb"
+
+
+def test_livecodebench_outputs_bad_json_and_empty(tmp_path: Path) -> None:
+    text = (LCB / "samples.json").read_text()
+    bad = tmp_path / "bad.json"
+    bad.write_text(text[:-10])
+    empty = tmp_path / "empty.json"
+    empty.write_text("\n")
+    lines = {}
+    for path in (bad, empty):
+        proc = run_cli("livecodebench", "--problems", str(LCB / "problems.jsonl"),
+                       "--samples", str(path), "--tests", str(LCB / "tests.jsonl"),
+                       "--no-cache", "-o", str(tmp_path / "out"))
+        lines[path.name] = one_line_error(proc)
+    try:
+        json.loads(text[:-10])
+    except json.JSONDecodeError as exc:
+        where = f"{bad}:{exc.lineno}: not valid JSON ({exc.msg} column {exc.colno})"
+    assert lines["bad.json"].endswith(where), (lines, where)
+    assert lines["empty.json"].endswith(f"{empty}: empty file (expected a JSON list of "
+                                        "{question_id, code_list})"), lines
