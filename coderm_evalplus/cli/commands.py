@@ -139,7 +139,11 @@ def register_commands(subparsers):
     add_run_options(p)
     p.set_defaults(func=cmd_select)
 
-    d = subparsers.add_parser("demo", help="run the selection stage on the embedded demo set")
+    d = subparsers.add_parser(
+        "demo", help="run the selection stage on the embedded demo set",
+        description="Run the selection stage on the embedded demo set (a dozen small "
+        "problems with candidates, recorded tests and labels, shipped in the package) and "
+        "print the report; nothing is written unless -o DIR is given.")
     d.add_argument("-o", "--out", default=None, metavar="DIR",
                    help="output folder (default: nothing is written); an earlier run "
                         "there is replaced as a whole")

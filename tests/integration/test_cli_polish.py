@@ -38,7 +38,7 @@ def _subparser(name: str) -> argparse.ArgumentParser:
     return sub.choices[name]
 
 
-@pytest.mark.parametrize("command", ["select", "labels", "demo"])
+@pytest.mark.parametrize("command", ["select", "labels", "demo", "regress"])
 def test_every_option_has_help(command: str) -> None:
     missing = [a.option_strings[-1] for a in _subparser(command)._actions
                if a.option_strings and not a.help]

@@ -153,3 +153,13 @@ def test_livecodebench_outputs_bad_json_and_empty(tmp_path: Path) -> None:
     assert lines["bad.json"].endswith(where), (lines, where)
     assert lines["empty.json"].endswith(f"{empty}: empty file (expected a JSON list of "
                                         "{question_id, code_list})"), lines
+
+
+def test_regress_without_the_expected_file_stops_before_replaying(tmp_path: Path) -> None:
+    """Outside the repository the default regression/expected.json is not there: say so
+    at once (it used to replay every set first, then suggest --update)."""
+    proc = subprocess.run([*CLI, "regress"], capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL, cwd=tmp_path, env=dict(os.environ))
+    line = one_line_error(proc)
+    assert "--expected regression/expected.json: no such file" in line, line
+    assert proc.stdout == ""  # no score table: nothing was replayed
