@@ -294,9 +294,11 @@ def run(problems: Sequence[Problem], config: RunConfig, *,
     if not problems:
         raise UsageError("no problems to run")
     known = selectors()
-    for name in [config.selector, *config.compare]:
-        if name not in known and name != "oracle":
-            raise UsageError(f"unknown selector {name!r} (registered: {', '.join(sorted(known))})")
+    for option, names in (("--selector", [config.selector]), ("--compare", config.compare)):
+        for name in names:
+            if name not in known and name != "oracle":
+                raise UsageError(f"{option}: unknown selector {name!r} (registered: "
+                                 f"{', '.join(sorted(known))})")
     modes = scaling_modes()
     if config.scaling != "fixed" and config.scaling not in modes:
         names = ", ".join(["fixed", *sorted(modes)])

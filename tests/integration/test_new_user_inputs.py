@@ -163,3 +163,13 @@ def test_regress_without_the_expected_file_stops_before_replaying(tmp_path: Path
     line = one_line_error(proc)
     assert "--expected regression/expected.json: no such file" in line, line
     assert proc.stdout == ""  # no score table: nothing was replayed
+
+
+def test_an_unknown_selector_names_the_option(tmp_path: Path) -> None:
+    samples, tests = small_set(tmp_path)
+    path = write_jsonl(tmp_path / "tests.jsonl", tests)
+    for option, value in (("--selector", "codex"), ("--compare", "coderm,codex")):
+        proc = run_cli("select", "--samples", str(samples), "--tests", str(path),
+                       "--no-cache", option, value, "-o", str(tmp_path / "out"))
+        line = one_line_error(proc)
+        assert f"error: {option}: unknown selector 'codex' (registered: b4, coderm," in line
