@@ -173,3 +173,16 @@ def test_an_unknown_selector_names_the_option(tmp_path: Path) -> None:
                        "--no-cache", option, value, "-o", str(tmp_path / "out"))
         line = one_line_error(proc)
         assert f"error: {option}: unknown selector 'codex' (registered: b4, coderm," in line
+
+
+def test_a_folder_that_is_not_a_samples_folder_is_named(tmp_path: Path) -> None:
+    samples, tests = small_set(tmp_path)
+    path = write_jsonl(tmp_path / "tests.jsonl", tests)
+    wrong = tmp_path / "runs"
+    (wrong / "out_1" / "picks").mkdir(parents=True)
+    (wrong / "out_1" / "picks" / "coderm.jsonl").write_text("")
+    proc = run_cli("select", "--samples", str(wrong), "--tests", str(path), "--no-cache",
+                   "-o", str(tmp_path / "out"))
+    line = one_line_error(proc)
+    assert line.endswith(f"{wrong}: field 'samples': not an evalplus samples folder: no "
+                         "TASK_ID/N.py file (e.g. HumanEval_0/0.py) in it"), line
