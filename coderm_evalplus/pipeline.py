@@ -115,6 +115,17 @@ def attach_tests(problems: Sequence[Problem], completions: Mapping[str, Sequence
         totals["rejected"] += len(p.rejections)
         for r in p.rejections:
             totals["reasons"][r.reason] = totals["reasons"].get(r.reason, 0) + 1
+    if problems and totals["tests"] == 0:
+        # Every completion rejected: the "selection" would be a coin flip on empty
+        # matrices, reported as a success. A task without any test is normal (CodeT's
+        # files have some); a whole file without one is a wrong file or a wrong format.
+        first = next(p for p in problems if p.rejections)
+        why = first.rejections[0]
+        detail = f" ({why.detail})" if why.detail else ""
+        raise InputError(source, f"none of the {totals['completions']} test completions "
+                         f"gives a usable test (first rejected: {why.reason}{detail}; "
+                         f"--tests-format was {fmt})", task=first.task_id,
+                         field="completions")
     totals["seconds"] = round(time.monotonic() - started, 3)
     _notify("extract", totals)
     return totals
@@ -283,9 +294,11 @@ def run(problems: Sequence[Problem], config: RunConfig, *,
     if not problems:
         raise UsageError("no problems to run")
     known = selectors()
-    for name in [config.selector, *config.compare]:
-        if name not in known and name != "oracle":
-            raise UsageError(f"unknown selector {name!r} (registered: {', '.join(sorted(known))})")
+    for option, names in (("--selector", [config.selector]), ("--compare", config.compare)):
+        for name in names:
+            if name not in known and name != "oracle":
+                raise UsageError(f"{option}: unknown selector {name!r} (registered: "
+                                 f"{', '.join(sorted(known))})")
     modes = scaling_modes()
     if config.scaling != "fixed" and config.scaling not in modes:
         names = ", ".join(["fixed", *sorted(modes)])
@@ -298,6 +311,10 @@ def run(problems: Sequence[Problem], config: RunConfig, *,
                              field="candidates")
     if completions is None and config.generator is None:
         raise UsageError("no tests: give recorded tests (--tests) or a generator (--generator)")
+    if completions is not None and config.generator is not None:
+        # one of them would be ignored without a word
+        raise UsageError(f"--tests {tests_source} and --generator {config.generator} both "
+                         "given: the tests come from one of them")
     if config.scaling != "fixed":  # a mode registered through register_scaling_modes
         return modes[config.scaling](problems, config, completions=completions,
                                      out_dir=out_dir, grade=grade, tests_source=tests_source,

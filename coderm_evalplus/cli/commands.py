@@ -20,7 +20,7 @@ from ..execute.base import Limits
 from ..hookspecs import hookimpl
 from ..inputs.labels import write_labels
 from ..inputs.problem_sets import load_problem_set
-from ..inputs.problems import load_demo, load_select_inputs
+from ..inputs.problems import check_task_ids, load_demo, load_select_inputs
 from ..inputs.samples import build_problems, detect_samples_format
 from ..labels import LABEL_MEMORY_MB, LABEL_TIME_LIMIT, humaneval_labels
 from ..outdir import check_out_dir, check_out_file, default_out_dir
@@ -56,10 +56,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else None
     if out is not None:
         check_out_dir(out)
-    problems, completions, formats = load_demo()
+    problems, recorded, formats = load_demo()
+    # with --generator: the demo's problems and candidates, the user's test generator
+    completions = recorded if config.generator is None else None
     result = run_into(out, lambda staging: run(
         problems, config, completions=completions, out_dir=staging,
-        tests_source=demo.tests_path(), test_formats=formats))
+        tests_source=demo.tests_path() if completions else "generator",
+        test_formats=formats if completions else None))
     print_run(result, args)
     return 0
 
@@ -73,6 +76,7 @@ def cmd_labels(args: argparse.Namespace) -> int:
     fmt = args.format
     if fmt == "auto":
         fmt = detect_samples_format(args.samples)
+    check_task_ids(args.task_ids, fmt)
     problems = build_problems(Path(args.samples), problem_set, fmt, args.task_ids)
     labels = humaneval_labels(problems, {t: p.meta.get("row", {}) for t, p in
                                          problem_set.items()},
@@ -135,7 +139,11 @@ def register_commands(subparsers):
     add_run_options(p)
     p.set_defaults(func=cmd_select)
 
-    d = subparsers.add_parser("demo", help="run the selection stage on the embedded demo set")
+    d = subparsers.add_parser(
+        "demo", help="run the selection stage on the embedded demo set",
+        description="Run the selection stage on the embedded demo set (a dozen small "
+        "problems with candidates, recorded tests and labels, shipped in the package) and "
+        "print the report; nothing is written unless -o DIR is given.")
     d.add_argument("-o", "--out", default=None, metavar="DIR",
                    help="output folder (default: nothing is written); an earlier run "
                         "there is replaced as a whole")

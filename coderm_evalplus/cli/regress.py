@@ -19,6 +19,7 @@ from rich.table import Table
 from ..errors import UsageError
 from ..hookspecs import hookimpl
 from ..regression import SELECTORS, SETS, Context, compare, run_sets
+from .options import positive_int
 
 
 def print_diff(rows: list[tuple[str, ...]]) -> None:
@@ -32,9 +33,10 @@ def print_diff(rows: list[tuple[str, ...]]) -> None:
 
 def print_scores(actual: dict[str, Any]) -> None:
     table = Table(title="regression scores (tie-aware accuracy)")
-    table.add_column("set")
-    for name in SELECTORS:
-        table.add_column(name, justify="right")
+    # fold, not "…": at 80 columns "codet…" was both the codet_dev set and codet-sqrt
+    table.add_column("set", overflow="fold")
+    for name in SELECTORS:  # a hyphenated name on two lines, not cut inside a word
+        table.add_column(name.replace("-", "-\n"), justify="right", overflow="fold")
     for set_name, res in actual.items():
         table.add_row(set_name, *[f"{100 * res[s]['score']:.2f}" if s in res else "-"
                                   for s in SELECTORS])
@@ -42,13 +44,17 @@ def print_scores(actual: dict[str, Any]) -> None:
 
 
 def cmd_regress(args: argparse.Namespace) -> int:
+    path = Path(args.expected)
+    if not args.update and not path.is_file():  # before minutes of replaying
+        raise UsageError(f"--expected {path}: no such file (the repository's is "
+                         "regression/expected.json: run from the repository root or give "
+                         "its path; --update writes a new one)")
     ctx = Context(shared=Path(args.shared), jobs=args.jobs)
     wanted = [s.strip() for s in args.sets.split(",") if s.strip()]
     actual = run_sets(wanted, ctx, lambda name: print(
         f"regression set {name}: skipped (data not found under {ctx.shared})",
         file=sys.stderr))
     print_scores(actual)
-    path = Path(args.expected)
     if args.update:
         previous = json.loads(path.read_text()) if path.exists() else {}
         previous.update(actual)
@@ -56,8 +62,6 @@ def cmd_regress(args: argparse.Namespace) -> int:
         path.write_text(json.dumps(previous, indent=1, sort_keys=True) + "\n")
         print(f"wrote {path}")
         return 0
-    if not path.exists():
-        raise UsageError(f"{path}: no expected results; run with --update to create them")
     expected = json.loads(path.read_text())
     rows = compare({k: v for k, v in expected.items() if k in actual}, actual)
     if rows:
@@ -70,12 +74,15 @@ def cmd_regress(args: argparse.Namespace) -> int:
 @hookimpl
 def register_commands(subparsers):
     p = subparsers.add_parser("regress", help="replay recorded runs; fail on score/pick drift")
-    p.add_argument("--expected", default="regression/expected.json")
+    p.add_argument("--expected", default="regression/expected.json",
+                   help="the expected scores and picks (default: regression/expected.json, "
+                   "the repository's when run from its root)")
     p.add_argument("--update", action="store_true", help="rewrite the expected results")
     p.add_argument("--sets", default=",".join(SETS),
                    help="comma-separated (default: all): " + ", ".join(SETS))
     p.add_argument("--shared", default=os.environ.get(
         "CODERM_SHARED", str(Path.cwd().parent / "shared")),
         help="the shared data folder (default: $CODERM_SHARED or ../shared)")
-    p.add_argument("--jobs", type=int, default=None)
+    p.add_argument("--jobs", type=positive_int, default=None, metavar="N",
+                   help="parallel workers (default: CPUs)")
     p.set_defaults(func=cmd_regress)

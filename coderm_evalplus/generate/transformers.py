@@ -63,12 +63,25 @@ class TransformersGenerator(CachedGenerator):
             if not path.is_file():
                 raise UsageError(f"transformers: GGUF file not found: {path}")
             where, kwargs["gguf_file"] = str(path.parent), path.name
+        elif self.target.startswith(("/", ".", "~")) and not path.expanduser().exists():
+            # transformers would take it for a hub id and fail on its tokenizer instead
+            raise UsageError(f"transformers: model directory not found: {self.target}")
+        elif path.is_dir() and not (path / "config.json").is_file():
+            raise UsageError(f"transformers: {self.target}: not a model directory "
+                             "(no config.json; for a GGUF model give the .gguf file)")
         if self.torch_dtype:
             kwargs_model = {**kwargs, "dtype": self.torch_dtype}
         else:
             kwargs_model = kwargs
-        tok = AutoTokenizer.from_pretrained(where, **kwargs)
-        mdl = AutoModelForCausalLM.from_pretrained(where, **kwargs_model)
+        try:
+            tok = AutoTokenizer.from_pretrained(where, **kwargs)
+            mdl = AutoModelForCausalLM.from_pretrained(where, **kwargs_model)
+        except (OSError, ValueError) as exc:  # not a model, not on the hub, offline, ...
+            summary = " ".join(str(exc).split())
+            if len(summary) > 240:
+                summary = summary[:240] + "..."
+            raise UsageError(f"transformers: cannot load the model {self.target!r}: "
+                             f"{summary}") from None
         # transformers' typed wrapper around PreTrainedModel.to binds the first arg as self
         mdl.to(self.device)  # type: ignore[arg-type]
         mdl.eval()

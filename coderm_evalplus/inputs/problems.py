@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import demo
+from ..errors import UsageError
 from ..model import Problem
+from .codet import load_task_id_list
 from .labels import apply_labels
 from .problem_sets import load_problem_set
-from .recorded_tests import load_tests_file
+from .recorded_tests import detect_tests_format, load_tests_file
 from .samples import build_problems, detect_samples_format
 
 
@@ -43,6 +45,18 @@ def select_problem_set(problems: str | None, fmt: str, detected: str,
     return None
 
 
+def check_task_ids(task_ids: str | os.PathLike[str] | None, samples_format: str,
+                   tests: str | os.PathLike[str] | None = None) -> None:
+    """``--task-ids`` names the task of each line of a CodeT file; read it before any
+    work, and refuse it when no CodeT file is given (it would be ignored silently)."""
+    if task_ids is None:
+        return
+    load_task_id_list(task_ids)  # a missing or malformed file: one line naming it
+    if samples_format != "codet" and (tests is None or detect_tests_format(tests) != "codet"):
+        raise UsageError(f"--task-ids {task_ids}: only CodeT files (prompt, samples) need "
+                         "task ids; neither --samples nor --tests is one")
+
+
 def load_select_inputs(samples: str | os.PathLike[str], *, problems: str | None = None,
                        fmt: str = "auto",
                        task_ids: str | os.PathLike[str] | None = None,
@@ -51,6 +65,7 @@ def load_select_inputs(samples: str | os.PathLike[str], *, problems: str | None 
     """What ``coderm-evalplus select`` runs on (see its ``--help`` for each option)."""
     samples_path = Path(samples)
     detected = fmt if fmt != "auto" else detect_samples_format(samples_path)
+    check_task_ids(task_ids, detected, tests)
     problem_set = select_problem_set(problems, fmt, detected, task_ids)
     built = build_problems(samples_path, problem_set, detected, task_ids)
     apply_labels(built, labels)

@@ -89,7 +89,12 @@ def _read_sample_dir(root: Path, problems: Mapping[str, Problem] | None
                      ) -> dict[str, list[Candidate]]:
     """evalplus's folder layout: ``root/HumanEval_0/0.py`` (full programs)."""
     out: dict[str, list[Candidate]] = {}
-    for task_dir in sorted(d for d in root.iterdir() if d.is_dir()):
+    task_dirs = sorted(d for d in root.iterdir() if d.is_dir())
+    if not any(next(d.glob("*.py"), None) for d in task_dirs):
+        # a wrong folder (a run's output, a repo): its subfolders are not task ids
+        raise InputError(root, "not an evalplus samples folder: no TASK_ID/N.py file "
+                         "(e.g. HumanEval_0/0.py) in it", field="samples")
+    for task_dir in task_dirs:
         tid = task_dir.name.replace("_", "/")
         if problems is not None and tid not in problems:
             raise InputError(task_dir, f"unknown task id {tid!r}", field="task_id")

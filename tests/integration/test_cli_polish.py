@@ -38,7 +38,7 @@ def _subparser(name: str) -> argparse.ArgumentParser:
     return sub.choices[name]
 
 
-@pytest.mark.parametrize("command", ["select", "labels", "demo"])
+@pytest.mark.parametrize("command", ["select", "labels", "demo", "regress"])
 def test_every_option_has_help(command: str) -> None:
     missing = [a.option_strings[-1] for a in _subparser(command)._actions
                if a.option_strings and not a.help]
@@ -168,3 +168,13 @@ def test_progress_total_is_never_a_guess(tmp_path: Path) -> None:
     totals = set(re.findall(r"\b\d+/(\d+|\?)", text))
     assert totals and totals <= {"?", "12"}, totals
     assert "eta" not in text.lower()
+
+
+def test_regress_scores_table_never_elides_a_name() -> None:
+    """At 80 columns "codet…" stood for both the codet_dev set and codet-sqrt."""
+    repo = Path(__file__).resolve().parents[2]
+    proc = run_cli("regress", "--sets", "demo", "--expected",
+                   str(repo / "regression" / "expected.json"), env={"COLUMNS": "80"})
+    assert proc.returncode == 0, proc.stderr
+    assert "…" not in proc.stdout and "codet-" in proc.stdout and "sqrt" in proc.stdout
+    assert max(len(line) for line in proc.stdout.splitlines()) <= 80

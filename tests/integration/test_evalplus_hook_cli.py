@@ -56,6 +56,21 @@ def test_help_mentions_our_flags(evaluate: list[str]) -> None:
     assert text.index("--samples") < text.index("--selector NAME")
 
 
+@pytest.mark.parametrize("flag, value", [("--jobs", "0"), ("--tests-format", "yaml")])
+def test_a_bad_value_of_our_flag_is_one_line(evaluate: list[str], tmp_path: Path, flag: str,
+                                            value: str) -> None:
+    """argparse used to print the usage block of our flags before its error."""
+    proc = subprocess.run([*evaluate, "--dataset", "humaneval", "--samples",
+                           str(tmp_path / "s.jsonl"), "--selector", "coderm", "--tests",
+                           str(tmp_path / "t.jsonl"), flag, value], capture_output=True,
+                          text=True, timeout=120, stdin=subprocess.DEVNULL, env=child_env())
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in proc.stderr, proc.stderr
+    assert lines[0].startswith(f"evalplus.evaluate --selector: error: argument {flag}: ")
+    assert lines[0].endswith("(see `evalplus.evaluate --help`)"), lines[0]
+
+
 @needs_data
 def test_subset_of_tasks_is_graded_on_a_trimmed_dataset(evaluate: list[str],
                                                          tmp_path: Path) -> None:

@@ -106,7 +106,7 @@ def test_bad_rows_name_file_line_task_field(tmp_path):
                        r"'private_test_cases': neither JSON"):
         lcb_data.load_lcb_problems(path)
     path.write_text('{"question_id": 1,\n')
-    with pytest.raises(InputError, match=r"bad.jsonl:1: invalid JSON"):
+    with pytest.raises(InputError, match=r"bad.jsonl:1: not valid JSON"):
         lcb_data.load_lcb_problems(path)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError, UsageError
+from ...inputs.jsonl import json_error_text
 from ...model import Problem
 
 HUB_DATASET = "livecodebench/code_generation_lite"
@@ -144,7 +145,7 @@ def _read_json_rows(path: Path) -> list[tuple[int | None, dict[str, Any]]]:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise InputError(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
+            raise InputError(path, f"not valid JSON ({json_error_text(exc)})", line=exc.lineno) from None
         if not all(isinstance(r, dict) for r in data):
             raise InputError(path, "expected a JSON list of objects")
         return [(None, r) for r in data]
@@ -155,7 +156,7 @@ def _read_json_rows(path: Path) -> list[tuple[int | None, dict[str, Any]]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            raise InputError(path, f"invalid JSON ({exc.msg})", line=n) from None
+            raise InputError(path, f"not valid JSON ({json_error_text(exc)})", line=n) from None
         if not isinstance(obj, dict):
             raise InputError(path, "expected a JSON object", line=n)
         rows.append((n, obj))
@@ -257,11 +258,15 @@ def read_custom_output(path: str | Path, problems: Mapping[str, LCBProblem] | No
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
+    if not text.strip():
+        raise InputError(path, "empty file (expected a JSON list of {question_id, code_list})")
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(path, f"invalid JSON ({exc.msg})", line=exc.lineno) from None
+        raise InputError(path, f"not valid JSON ({json_error_text(exc)})", line=exc.lineno) from None
     if not isinstance(data, list) or not data:
         raise InputError(path, "expected a non-empty JSON list")
     out: dict[str, list[str]] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import NoReturn
 
 from ....cli.options import add_run_options
 from ..grader import GRADER_FLAGS
@@ -33,10 +34,18 @@ def has_selector(argv: Sequence[str]) -> bool:
     return any(a == "--selector" or a.startswith("--selector=") for a in argv)
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A bad value of one of our flags is one line, as every other error of the tool
+    (argparse's default prints the whole usage block of our flags first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see `evalplus.evaluate --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Our options only (evalplus's are left for ``fire``)."""
-    p = argparse.ArgumentParser(prog="evalplus.evaluate --selector", add_help=False,
-                                allow_abbrev=False)
+    p = _OneLineParser(prog="evalplus.evaluate --selector", add_help=False,
+                       allow_abbrev=False)
     p.add_argument("--tests", default=None)
     p.add_argument("--coderm-out", default=None,
                    help="report directory (default <samples stem>.coderm-<selector>/)")
