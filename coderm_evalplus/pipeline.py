@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -90,11 +91,15 @@ def _notify(stage: str, stats: dict[str, Any]) -> None:
 def attach_tests(problems: Sequence[Problem], completions: Mapping[str, Sequence[str]],
                  *, num_tests: int | None = None, fmt: str = "auto",
                  formats: Mapping[str, str] | None = None,
-                 source: object = "tests") -> dict[str, Any]:
+                 source: object = "tests", recorded: bool = True) -> dict[str, Any]:
     """Extract tests from raw completions into each problem (first ``num_tests`` used).
 
     ``formats`` (task -> format recorded with the tests, e.g. "assert" for CodeT files)
-    applies where ``fmt`` is "auto"; an explicit ``fmt`` wins.
+    applies where ``fmt`` is "auto"; an explicit ``fmt`` wins.  ``recorded``: the
+    completions come from a user's file, where not one usable test means a wrong file or
+    format (an input error); completions a generator has just produced are the model's
+    output, paid for already, so the run goes on (every candidate ties) with a one-line
+    note on stderr instead of throwing the generation away.
     """
     started = time.monotonic()
     totals: dict[str, Any] = {"completions": 0, "tests": 0, "rejected": 0, "reasons": {}}
@@ -122,10 +127,13 @@ def attach_tests(problems: Sequence[Problem], completions: Mapping[str, Sequence
         first = next(p for p in problems if p.rejections)
         why = first.rejections[0]
         detail = f" ({why.detail})" if why.detail else ""
-        raise InputError(source, f"none of the {totals['completions']} test completions "
+        err = InputError(source, f"none of the {totals['completions']} test completions "
                          f"gives a usable test (first rejected: {why.reason}{detail}; "
                          f"--tests-format was {fmt})", task=first.task_id,
                          field="completions")
+        if recorded:
+            raise err
+        print(f"coderm-evalplus: warning: {err} - every candidate ties", file=sys.stderr)
     totals["seconds"] = round(time.monotonic() - started, 3)
     _notify("extract", totals)
     return totals
@@ -325,7 +333,8 @@ def run(problems: Sequence[Problem], config: RunConfig, *,
                                            config.generator_options, config.progress)
     extract_stats = attach_tests(problems, completions, num_tests=config.num_tests,
                                  fmt=config.test_format, formats=test_formats,
-                                 source=tests_source)
+                                 source=tests_source if config.generator is None
+                                 else config.generator, recorded=config.generator is None)
     return finish(problems, config, out_dir=out_dir, grade=grade,
                   extra={"extraction": extract_stats})
 

@@ -54,6 +54,24 @@ def test_a_tests_file_where_no_test_parses_is_an_input_error(tmp_path: Path) -> 
     assert not (tmp_path / "out").exists()
 
 
+def test_generated_tests_none_usable_warn_and_keep_the_run(tmp_path: Path) -> None:
+    """A generator's output (here replayed from a file through ``--generator replay:``) is
+    already paid for: not one usable test is a warning and a run where every candidate
+    ties, not an error that throws the generation away."""
+    samples, tests = small_set(tmp_path)
+    for row in tests:
+        row["completions"] = ["assert f(1 ==", "def test(:\n    pass"]
+    path = write_jsonl(tmp_path / "generated.jsonl", tests)
+    proc = run_cli("select", "--samples", str(samples), "--generator", f"replay:{path}",
+                   "--no-cache", "--no-progress", "-o", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    warning = [ln for ln in proc.stderr.splitlines() if "warning" in ln]
+    assert len(warning) == 1 and "none of the 4 test completions" in warning[0], proc.stderr
+    assert "every candidate ties" in warning[0] and "Traceback" not in proc.stderr
+    rows = json.loads((tmp_path / "out" / "report.json").read_text())["problems"]
+    assert [(r["task_id"], r["tests"]) for r in rows] == [("T/0", 0), ("T/1", 0)]
+
+
 def test_a_task_without_a_usable_test_is_still_run(tmp_path: Path) -> None:
     """CodeT's files have tasks whose every test is rejected; the others still count."""
     samples, tests = small_set(tmp_path)
