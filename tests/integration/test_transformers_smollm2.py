@@ -97,13 +97,17 @@ def test_smollm2_generates_real_tests_end_to_end(tmp_path, monkeypatch):
         for r in rejections:
             assert r.reason
 
-    # The whole selection stage on the real completions (sandboxed execution, every
-    # selector, report): quality is irrelevant, the path must be real.
+    # The whole selection stage on the real completions, as generated tests (the replay
+    # generator serves the model's recorded output: sandboxed execution, every selector,
+    # report). Quality is irrelevant, the path must be real: a tiny model may give no
+    # usable test at all, which for generated tests is a warning and a tied run (for a
+    # user's recorded tests file it would be an input error).
     from coderm_evalplus.pipeline import RunConfig, run
 
     result = run(problems, RunConfig(compare=("codet", "first"), progress=False,
-                                     cache_path=None),
-                 completions=out, out_dir=tmp_path / "run")
+                                     cache_path=None, generator=f"replay:{path}",
+                                     num_tests=2),
+                 out_dir=tmp_path / "run")
     for p in problems:
         assert result.matrices[p.task_id].shape == (len(p.candidates), len(p.tests))
         assert 0 <= result.selections["coderm"][p.task_id].index < len(p.candidates)
