@@ -8,15 +8,12 @@ real CPU limits."""
 
 from __future__ import annotations
 
-import json
 import mmap
 import random
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
+from worker_server import WorkerServer
 
 from coderm_evalplus.execute import worker
 from coderm_evalplus.model import Verdict
@@ -193,27 +190,10 @@ def _cases() -> list[tuple[str, str, str, bool]]:
 CASES = _cases()
 
 
-class Server:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-I", str(WORKER)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, bufsize=1)
-        assert json.loads(self.proc.stdout.readline())["ready"]
-        self.bid = 0
-
+class Server(WorkerServer):
     def run(self, program: str, test: str) -> tuple[int, float]:
-        self.bid += 1
-        msg = {"id": self.bid, "program": program, "tests": [{"source": test, "kind": "assert"}],
-               "limits": {"time_limit": LIMIT, "memory_mb": MEMORY_MB,
-                          "max_output_bytes": 1 << 20, "max_processes": 32}}
-        started = time.monotonic()
-        self.proc.stdin.write(json.dumps(msg) + "\n")
-        self.proc.stdin.flush()
-        reply = json.loads(self.proc.stdout.readline())
-        return reply["v"][0], time.monotonic() - started
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
+        reply, wall = self.batch(program, [test], LIMIT, MEMORY_MB)
+        return reply["v"][0], wall
 
 
 @pytest.fixture(scope="module")

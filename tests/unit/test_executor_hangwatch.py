@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 import mmap
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from worker_server import WorkerServer
 
 from coderm_evalplus.execute import worker
 from coderm_evalplus.execute.worker import _loop_lines, hang_provable
@@ -21,30 +21,12 @@ PASS, FAIL, ERROR, TIMEOUT = (int(Verdict.PASS), int(Verdict.FAIL), int(Verdict.
                               int(Verdict.TIMEOUT))
 
 
-class Server:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-I", str(WORKER)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, bufsize=1)
-        assert json.loads(self.proc.stdout.readline())["ready"]
-        self.bid = 0
-
+class Server(WorkerServer):
     def run(self, program: str, tests: list[str], limit: float,
             memory_mb: int = 2048) -> tuple[list[int], float]:
         """Verdicts and wall seconds of one batch."""
-        self.bid += 1
-        msg = {"id": self.bid, "program": program,
-               "tests": [{"source": t, "kind": "assert"} for t in tests],
-               "limits": {"time_limit": limit, "memory_mb": memory_mb,
-                          "max_output_bytes": 1 << 20, "max_processes": 32}}
-        started = time.monotonic()
-        self.proc.stdin.write(json.dumps(msg) + "\n")
-        self.proc.stdin.flush()
-        reply = json.loads(self.proc.stdout.readline())
-        return reply["v"], time.monotonic() - started
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
+        reply, wall = self.batch(program, tests, limit, memory_mb)
+        return reply["v"], wall
 
 
 @pytest.fixture

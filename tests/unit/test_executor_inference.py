@@ -7,13 +7,11 @@ JSON-lines protocol, as the local, Docker and Ray sandboxes do.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
+from worker_server import WorkerServer
 
 from coderm_evalplus.execute import worker
 from coderm_evalplus.execute.worker import hang_key, program_repeats, warm_imports
@@ -23,26 +21,9 @@ WORKER = Path(worker.__file__)
 PASS, FAIL, TIMEOUT = int(Verdict.PASS), int(Verdict.FAIL), int(Verdict.TIMEOUT)
 
 
-class Server:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-I", str(WORKER)], stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True, bufsize=1)
-        assert json.loads(self.proc.stdout.readline())["ready"]
-        self.bid = 0
-
+class Server(WorkerServer):
     def run(self, program: str, tests: list[str], limit: float) -> dict:
-        self.bid += 1
-        msg = {"id": self.bid, "program": program,
-               "tests": [{"source": t, "kind": "assert"} for t in tests],
-               "limits": {"time_limit": limit, "memory_mb": 2048,
-                          "max_output_bytes": 1 << 20, "max_processes": 32}}
-        self.proc.stdin.write(json.dumps(msg) + "\n")
-        self.proc.stdin.flush()
-        return json.loads(self.proc.stdout.readline())
-
-    def close(self) -> None:
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
+        return self.batch(program, tests, limit)[0]
 
 
 @pytest.fixture
