@@ -111,6 +111,19 @@ def _sandbox_processes() -> list[dict]:
     return [p for p in _processes() if p["uid"] in _uids()]
 
 
+def _settled_sandbox_processes(seconds: float = 1.0) -> list[dict]:
+    """The sandbox's processes once none is runnable, or as they are after ``seconds``.
+    A runner that has just sent its reply can still be runnable ('R': waiting for a
+    core on a busy machine, or freeing the pair's objects) for a moment; a candidate
+    still computing stays 'R' for its whole limit and is caught by the assertion."""
+    deadline = time.monotonic() + seconds
+    while True:
+        procs = _sandbox_processes()
+        if all(p["state"] in "SI" for p in procs) or time.monotonic() > deadline:
+            return procs
+        time.sleep(0.05)
+
+
 @pytest.fixture(scope="module")
 def host(tmp_path_factory):
     """A host file, a listener on 127.0.0.1, a secret in our env and in a helper's env."""
@@ -146,7 +159,7 @@ def runs(host):
         hostile = execute_problems(_problems(ctx, True), executor=ex, limits=LIMITS,
                                    stats=stats)
         seconds = time.monotonic() - started
-        idle = _sandbox_processes()  # the executor is still open: idle runners only
+        idle = _settled_sandbox_processes()  # the executor is still open: idle runners only
         clean = execute_problems(_problems(ctx, False), executor=ex, limits=LIMITS)
         isolation = ex.isolation
     finally:
