@@ -49,6 +49,12 @@ CPU is the children's rusage (servers and runners) plus this process's own.
     python benchmarks/paper_scale.py [--tasks 164] [--candidates 100] [--tests 100]
            [--seed 0] [--wrong-share 0.1] [--jobs 2] [--json OUT] [--cache-dir DIR]
            [--progress] [--rebuild] [--build-only] [--time-limit S]
+           [--source all|codet|mutants] [--determinism]
+
+``--determinism`` runs the (filtered) workload twice with no cache, as the machine is and
+then with two CPU-bound processes per core, and lists every verdict and pick that differs:
+``--source codet --determinism`` is the check that found pairs near the 1 s limit moving
+with load on HumanEval+'s inputs (docs/results.md, *paper scale*).
 """
 
 from __future__ import annotations
@@ -341,10 +347,11 @@ def _distinct_rows(p: Problem) -> list[int]:
 
 def run(problems: list[Problem], jobs: int, seed: int,
         matrices_out: dict[str, Any] | None = None, progress: bool = False,
-        time_limit: float | None = None) -> dict[str, Any]:
+        time_limit: float | None = None,
+        selections_out: dict[str, Any] | None = None) -> dict[str, Any]:
     """Execute every pair (the pipeline's execute stage, no cache, default limits) and
     select with SELECTORS; wall time, CPU and counts (the matrices into ``matrices_out``
-    when given)."""
+    and the picks into ``selections_out`` when given)."""
     from coderm_evalplus.execute.base import Limits
     from coderm_evalplus.execute.runner import ExecutionStats
     from coderm_evalplus.pipeline import RunConfig, execute, select_all
@@ -363,6 +370,8 @@ def run(problems: list[Problem], jobs: int, seed: int,
     load_after = os.getloadavg()
     if matrices_out is not None:
         matrices_out.update(matrices)
+    if selections_out is not None:
+        selections_out.update(selections)
 
     groups: dict[str, dict[str, int]] = {}
     distinct_timeouts = 0
@@ -416,6 +425,68 @@ def run(problems: list[Problem], jobs: int, seed: int,
         "load_after": [round(x, 2) for x in load_after],
         "jobs": jobs, "cpus": os.cpu_count(),
     }
+
+
+def determinism(problems: list[Problem], jobs: int, seed: int, progress: bool = False,
+                time_limit: float | None = None) -> dict[str, Any]:
+    """The same problems executed twice with no cache: first as the machine is, then with
+    two CPU-bound processes per core (``execute.load.busy_cores``).  Counts the verdicts
+    and the picks (SELECTORS) that differ, with every differing pair listed.
+
+    Why here and not only in ``executor.py``: CodeT's asserts are small, so none of its
+    pairs ends near the 1 s limit and its 0 differing verdicts cannot show what load does
+    to a pair that needs ~1 s; HumanEval+'s larger inputs give such pairs."""
+    from coderm_evalplus.execute.load import busy_cores
+
+    names = {v.value: v.name for v in Verdict}
+    runs = []
+    for loaded in (False, True):
+        mats: dict[str, Any] = {}
+        picks: dict[str, Any] = {}
+        if loaded:
+            with busy_cores(per_core=2, cores=jobs):
+                report = run(problems, jobs, seed, mats, progress, time_limit, picks)
+        else:
+            report = run(problems, jobs, seed, mats, progress, time_limit, picks)
+        runs.append((report, mats, picks))
+    (quiet, qm, qp), (busy, lm, lp) = runs
+    moved = [{"task": p.task_id, "candidate": int(c), "test": int(t),
+              "quiet": names[int(qm[p.task_id].verdicts[c, t])],
+              "loaded": names[int(lm[p.task_id].verdicts[c, t])]}
+             for p in problems
+             for c, t in zip(*(qm[p.task_id].verdicts != lm[p.task_id].verdicts).nonzero())]
+    return {
+        "pairs": quiet["pairs"],
+        "quiet": {k: quiet[k] for k in ("wall_s", "cpu_s", "timeouts", "load_before",
+                                        "load_after")},
+        "loaded": {k: busy[k] for k in ("wall_s", "cpu_s", "timeouts", "load_before",
+                                        "load_after")},
+        "differing_verdicts": len(moved), "moved": moved,
+        "differing_picks": {n: sum(qp[n][p.task_id].index != lp[n][p.task_id].index
+                                   for p in problems) for n in SELECTORS},
+    }
+
+
+def print_determinism(d: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    con = Console(width=max(Console().width, 110))
+    t = Table(title=f"determinism: {d['pairs']:,} pairs, no cache, quiet vs every core "
+                    "busy (2 burners per core)")
+    for col in ("", "quiet", "loaded"):
+        t.add_column(col, justify="right" if col else "left")
+    for key, label in (("wall_s", "wall s"), ("cpu_s", "CPU s"), ("timeouts", "TIMEOUT")):
+        t.add_row(label, f"{d['quiet'][key]:,}", f"{d['loaded'][key]:,}")
+    t.add_row("load average before -> after",
+              f"{d['quiet']['load_before'][0]} -> {d['quiet']['load_after'][0]}",
+              f"{d['loaded']['load_before'][0]} -> {d['loaded']['load_after'][0]}")
+    con.print(t)
+    picks = ", ".join(f"{n} {k}" for n, k in d["differing_picks"].items())
+    con.print(f"differing verdicts: {d['differing_verdicts']:,}; differing picks: {picks}")
+    for m in d["moved"][:30]:
+        con.print(f"  {m['task']} candidate {m['candidate']} test {m['test']}: "
+                  f"{m['quiet']} -> {m['loaded']}")
 
 
 def print_report(r: dict[str, Any], build_info: dict[str, Any]) -> None:
@@ -473,6 +544,12 @@ def main(argv: list[str] | None = None) -> int:
                          "finds where the timeouts are, cheaply")
     ap.add_argument("--progress", action="store_true",
                     help="the executor's progress bar (the full run takes half an hour)")
+    ap.add_argument("--source", choices=("all", "codet", "mutants"), default="all",
+                    help="run only the tasks with CodeGen's real samples (codet) or only "
+                         "the mutant tasks")
+    ap.add_argument("--determinism", action="store_true",
+                    help="run twice, quiet then with every core busy, and count the "
+                         "verdicts and picks that differ (instead of the single run)")
     ap.add_argument("--json", metavar="OUT")
     args = ap.parse_args(argv)
     for path in (HUMANEVAL, CODET):
@@ -482,6 +559,16 @@ def main(argv: list[str] | None = None) -> int:
     problems, info = workload(args)
     print(f"workload {info['how']} in {info['seconds']} s: {info['file']}", flush=True)
     if args.build_only:
+        return 0
+    if args.source != "all":
+        problems = [p for p in problems if p.meta.get("source") == args.source]
+    if args.determinism:
+        det = determinism(problems, args.jobs, args.seed, args.progress, args.time_limit)
+        det["build"] = info
+        det["options"] = {k: v for k, v in vars(args).items() if k != "json"}
+        print_determinism(det)
+        if args.json:
+            Path(args.json).write_text(json.dumps(det, indent=1))
         return 0
     report = run(problems, args.jobs, args.seed, progress=args.progress,
                  time_limit=args.time_limit)

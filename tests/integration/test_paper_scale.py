@@ -102,3 +102,17 @@ def test_second_workload_call_reads_the_cache(bench, tmp_path: Path) -> None:
         [[c.label for c in p.candidates] for p in second]
     assert [[t.source for t in p.tests] for p in first] == \
         [[t.source for t in p.tests] for p in second]
+
+
+def test_determinism_row_compares_two_real_runs(bench) -> None:
+    # one real-sample task, a handful of pairs: two executor runs (the second with every
+    # core busy); the row must account for every pair and pick of both runs
+    problems = bench.build(None, 4, 3, seed=0, wrong_share=0.0, task_ids=["HumanEval/0"])
+    d = bench.determinism(problems, jobs=1, seed=0)
+    assert d["pairs"] == 4 * 3
+    assert d["differing_verdicts"] == len(d["moved"])
+    assert set(d["differing_picks"]) == set(bench.SELECTORS)
+    for run in (d["quiet"], d["loaded"]):
+        assert run["cpu_s"] > 0 and run["wall_s"] >= 0
+    # these pairs end in milliseconds, far from the 1 s limit: no verdict may move
+    assert d["differing_verdicts"] == 0, d["moved"]
