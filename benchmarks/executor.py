@@ -217,40 +217,12 @@ def percentile(values: list[float], q: float) -> float:
 
 # --------------------------------------------------------------------------- memory
 
-def _tree_rss(root: int) -> int:
-    """VmRSS summed over ``root`` and its descendants (shared pages counted per process)."""
-    parent: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-                parent[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
-            except (OSError, ValueError):
-                pass
-    tree, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, ppid in parent.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                grew = True
-    total = 0
-    for pid in tree:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                total += sum(int(line.split()[1]) * 1024 for line in f
-                             if line.startswith("VmRSS:"))
-        except OSError:
-            pass
-    return total
-
-
 def memory_run(pairs: int, jobs: int) -> dict:
     """``pairs`` distinct cheap pairs through execute_problems; peak RSS of the tree."""
     import threading
 
     from coderm_evalplus.execute.base import Limits
+    from coderm_evalplus.execute.load import tree_rss_bytes
     from coderm_evalplus.execute.runner import ExecutionStats, execute_problems
     from coderm_evalplus.model import Candidate, Problem, UnitTest
 
@@ -262,12 +234,12 @@ def memory_run(pairs: int, jobs: int) -> dict:
                  for k in range(100)]
         problems.append(Problem(f"s/{t}", entry_point="add", candidates=cands, tests=tests))
         made += 5000
-    peak = [_tree_rss(os.getpid())]
+    peak = [tree_rss_bytes()]
     stop = threading.Event()
 
     def sample() -> None:
         while not stop.wait(0.5):
-            peak[0] = max(peak[0], _tree_rss(os.getpid()))
+            peak[0] = max(peak[0], tree_rss_bytes())
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

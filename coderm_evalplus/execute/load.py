@@ -1,4 +1,5 @@
-"""CPU burners: a machine with every core busy, for the determinism checks.
+"""Machine-load tools for the determinism and memory checks: CPU burners (a machine with
+every core busy) and the resident memory of a process tree.
 
 The executor's verdicts must not depend on the machine's load (execute/worker.py,
 *Time-limit policy*); the regression test and ``benchmarks/executor.py`` check that by
@@ -37,3 +38,36 @@ def busy_cores(per_core: int = 2, cores: int | None = None) -> Iterator[list[int
             p.kill()
         for p in procs:
             p.wait()
+
+
+def tree_rss_bytes(root: int | None = None) -> int:
+    """VmRSS summed over ``root`` (default: this process) and all its descendants, read
+    from /proc (shared pages counted once per process, so an upper bound).  The
+    executor's memory benchmark and test watch the whole tree because the runners, not
+    the pipeline process, hold the candidates' memory."""
+    root = os.getpid() if root is None else root
+    parent: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+                parent[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
+            except (OSError, ValueError):
+                pass
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, ppid in parent.items():
+            if ppid in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/status") as f:
+                total += sum(int(line.split()[1]) * 1024 for line in f
+                             if line.startswith("VmRSS:"))
+        except OSError:
+            pass
+    return total

@@ -7,45 +7,14 @@ tree from /proc (shared pages counted once per process, so this over-estimates).
 
 from __future__ import annotations
 
-import os
 import threading
 
 from coderm_evalplus.execute.base import Limits
+from coderm_evalplus.execute.load import tree_rss_bytes
 from coderm_evalplus.execute.runner import ExecutionStats, execute_problems
 from coderm_evalplus.model import Candidate, Problem, UnitTest
 
 GIB = 1 << 30
-
-
-def tree_rss_bytes(root: int | None = None) -> int:
-    """Sum of VmRSS over ``root`` (default: us) and all its descendants."""
-    root = os.getpid() if root is None else root
-    parent: dict[int, int] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    stat = f.read()
-                parent[int(entry)] = int(stat[stat.rindex(")") + 2:].split()[1])
-            except (OSError, ValueError):
-                pass
-    tree, changed = {root}, True
-    while changed:
-        changed = False
-        for pid, ppid in parent.items():
-            if ppid in tree and pid not in tree:
-                tree.add(pid)
-                changed = True
-    total = 0
-    for pid in tree:
-        try:
-            with open(f"/proc/{pid}/status") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-        except OSError:
-            pass
-    return total
 
 
 def synthetic_problems(pairs: int, tests_per_task: int = 50, cands_per_task: int = 40):
