@@ -1,0 +1,174 @@
+"""Red-team cases for the hang proofs (worker.HangWatch): pairs that END inside their limit
+(a PASS after 10^5..10^6 passes, or an ERROR when their output fills the cap) although
+the state the watch compares at their loop heads repeats - because what decides the exit
+lives where the snapshot did not look (a stdlib module's dict, a base class, a class
+claiming a stdlib module, a decimal context, an ABC registry, the cyclic GC running a
+finalizer) or because the pass writes output through a name the source-word check does
+not know (``copyright()``, ``re.DEBUG``, a unittest runner, a fullwidth ``print``).
+Each must get its real verdict, never a proved TIMEOUT.  Real fork servers, real CPU
+limits; the real (untraced) run of each ends in well under a second of CPU."""
+
+from __future__ import annotations
+
+import pytest
+from worker_server import WorkerServer
+
+from coderm_evalplus.execute import worker
+from coderm_evalplus.model import Verdict
+
+PASS, ERROR, TIMEOUT = int(Verdict.PASS), int(Verdict.ERROR), int(Verdict.TIMEOUT)
+LIMIT = 2.0  # s of CPU: the watch starts at 0.1 s, every case ends by ~0.6 s
+P0 = "def f(x):\n    return x\n"
+# a C call of ~0.3 s: the watch's timer goes off inside it, so tracing starts right
+# before the loop (whose hidden state has only a few values: it ends after a pass or two)
+SLOW = "sum(range(15 * 10 ** 6))"
+
+CASES = [
+    # (name, program, test, real verdict)
+    ("base_class_attribute", P0, """
+def make():
+    class A:
+        log = []
+    class B(A):
+        pass
+    return B
+B = make()
+def g():
+    while True:
+        B.log.append(1)
+        if len(B.log) > 3000000:
+            return True
+assert g()
+""", PASS),
+    ("class_claims_math", P0, """
+class H:
+    __module__ = "math"
+    n = []
+def g():
+    while len(H.n) < 3000000:
+        H.n.append(1)
+    return True
+assert g()
+""", PASS),
+    ("module_name_reassigned", P0, """
+__name__ = "math"
+class H:
+    n = []
+def g():
+    while len(H.n) < 3000000:
+        H.n.append(1)
+    return True
+assert g()
+""", PASS),
+    ("instance_claims_typing", P0, """
+class C:
+    __module__ = "typing"
+    def __init__(self):
+        self.n = 0
+    def bump(self):
+        self.n += 1
+        return self.n
+c = C()
+def g():
+    while c.bump() < 2000000:
+        pass
+    return True
+assert g()
+""", PASS),
+    ("stdlib_module_dict", """
+import copy
+def put(d, k, v):
+    d[k] = v
+def f():
+    while copy.dispatch_table.get('n', 0) < 1000000:
+        put(copy.dispatch_table, 'n', copy.dispatch_table.get('n', 0) + 1)
+    return 1
+""", "assert f() == 1", PASS),
+    ("decimal_context_flags", f"""
+from decimal import getcontext, Decimal, Inexact
+def f():
+    {SLOW}
+    while True:
+        if getcontext().flags[Inexact]:
+            return 1
+        Decimal(1) / Decimal(3)
+""", "assert f() == 1", PASS),
+    ("abc_registry", f"""
+from collections.abc import Sized
+def reg(a, c):
+    a.register(c)
+def f():
+    {SLOW}
+    while True:
+        if issubclass(int, Sized):
+            return 1
+        reg(Sized, int)
+""", "assert f() == 1", PASS),
+    ("generator_finalizer_in_gc", """
+L = [0]
+def gen(box):
+    try:
+        yield 1
+    finally:
+        L[0] += 1
+def make():
+    box = []
+    g = gen(box)
+    box.append(g)
+    next(g)
+def f():
+    while L[0] < 500000:
+        make()
+    return 1
+""", "assert f() == 1", PASS),
+    ("del_in_gc", P0, """
+class Node:
+    count = [0]
+    def __init__(self):
+        self.me = self
+    def __del__(self):
+        self.count[0] += 1
+def g():
+    while True:
+        Node()
+        if Node.count[0] > 500000:
+            return True
+assert g()
+""", PASS),
+    ("fullwidth_print", "def f():\n    while True:\n        \uff50\uff52\uff49\uff4e\uff54('x')\n"
+     "        sum(range(100))\n", "assert f() == 1", ERROR),
+    ("copyright", "def f():\n    while True:\n        copyright()\n        sum(range(5000))\n",
+     "assert f() == 1", ERROR),
+    ("credits", "def f():\n    while True:\n        credits()\n        sum(range(5000))\n",
+     "assert f() == 1", ERROR),
+    ("re_debug", "import re\ndef f():\n    while True:\n        re.compile('a', re.DEBUG)\n",
+     "assert f() == 1", ERROR),
+    ("unittest_runner_writes", P0, """
+import unittest
+def g():
+    while True:
+        unittest.TextTestRunner().run(unittest.TestSuite())
+assert g()
+""", ERROR),
+]
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = WorkerServer()
+    yield s
+    s.close()
+
+
+@pytest.mark.parametrize("name, program, test, real", CASES, ids=[c[0] for c in CASES])
+def test_a_pair_that_ends_is_never_proved_endless(server, name, program, test, real):
+    reply, _ = server.batch(program, [test], LIMIT)
+    assert reply["v"] == [real]
+
+
+def test_the_cases_are_watched():
+    """Not vacuous: every case passes the static gate the proofs had (so it was the
+    runtime snapshot that had to see through it) - or is refused by the gate now."""
+    for name, program, test, _ in CASES:
+        assert not worker.may_touch_shared_state(program), name
+        assert not worker.may_touch_shared_state(test), name
