@@ -584,7 +584,12 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
             nodes, _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"},
             _UNPROVABLE_NAMES, classes=test):
         return False
+    if _finalizes(nodes):
+        return False
     for node in nodes:
+        if isinstance(node, ast.Attribute) and node.attr in _HIDDEN_STATE_NAMES or \
+                isinstance(node, ast.Name) and node.id in _HIDDEN_STATE_NAMES:
+            return False
         if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot))
                                                   for op in node.ops):
             operands = [node.left, *node.comparators]
@@ -594,6 +599,36 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
                     isinstance(o, ast.Constant) for o in operands) < len(operands) - 1:
                 return False
     return True
+
+
+# Names of stdlib state that no snapshot sees but a pass may read: the decimal context
+# (its flags, set by every inexact operation; its traps) and the registries of ABCs
+# (``Sized.register(int)`` flips ``issubclass(int, Sized)``), of typing's overloads and
+# of functools.singledispatch.  A program naming one is not watched.
+_HIDDEN_STATE_NAMES = frozenset({"getcontext", "setcontext", "localcontext", "register",
+                                 "get_overloads", "clear_overloads"})
+
+
+def _finalizes(nodes: list[ast.AST]) -> bool:
+    """May this source run code when the cyclic GC frees its garbage?  A ``__del__``
+    (named anywhere, strings included), or a generator with a ``yield`` inside ``try`` or
+    ``with`` (closing it runs the ``finally``/``except``/``__exit__``).  The GC runs when
+    allocation counts say so, which no snapshot sees: two equal states of a pass that
+    makes such garbage may be followed by a collection whose finalizer changes the state
+    (and the loop's exit).  (Dynamic ways - a key built at run time for ``type()`` - are
+    caught at the proof itself: see :meth:`HangWatch._finalizers`.)"""
+    for node in nodes:
+        if isinstance(node, ast.Name) and node.id == "__del__" or \
+                isinstance(node, ast.Attribute) and node.attr == "__del__" or \
+                isinstance(node, ast.FunctionDef) and node.name == "__del__" or \
+                isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                "__del__" in node.value:
+            return True
+        if isinstance(node, (ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Yield, ast.YieldFrom)):
+                    return True
+    return False
 
 
 def _clean_lines(source: str) -> frozenset[int]:
@@ -689,8 +724,39 @@ _PLAIN_SCALARS = (type(None), bool, int, str, bytes, type(...))
 _DICT_TYPES: tuple = ()  # filled lazily (collections is preloaded by the server)
 
 
+def _genuine(obj) -> bool:
+    """Is the class ``obj`` the one its module holds under its qualified name?  Then it is
+    a stdlib class, not a class of the pair's that set ``__module__`` (or ``__name__``
+    before its ``class`` statement) to a stdlib module's name."""
+    target = sys.modules.get(getattr(obj, "__module__", None) or "")
+    if target is None:
+        return False
+    for part in (getattr(obj, "__qualname__", None) or "").split("."):
+        try:
+            target = vars(target).get(part, _MISSING)
+        except TypeError:  # no __dict__
+            return False
+    return target is obj
+
+
+_CONTAINERS = (list, dict, set, frozenset, tuple)
+_stdlib_containers: dict = {}  # genuine class -> its attribute names holding a container
+
+
+def _class_containers(cls) -> tuple:
+    """The names of a stdlib class's own attributes that hold containers (mutable state
+    such a class keeps for all its users, e.g. ``unittest.TestCase._class_cleanups``):
+    the snapshot freezes them.  Cached: only an attribute store, which the pair cannot
+    make unflagged, changes which attributes hold a container."""
+    names = _stdlib_containers.get(cls)
+    if names is None:
+        names = _stdlib_containers[cls] = _tuple(
+            k for k, v in vars(cls).items() if _isinstance(v, _CONTAINERS))
+    return names
+
+
 def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False,
-           sinks: tuple = (), tail: list | None = None) -> tuple:
+           sinks: tuple = (), tail: list | None = None, attrs: tuple = ()) -> tuple:
     """The whole state a frame's future depends on, as a tuple of tokens that compares
     equal exactly when the states are equal: its position, its locals, its module's
     globals (the candidate's and the test's namespace), with object sharing (aliases)
@@ -703,8 +769,14 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
     reachable from anything else in the state (then its contents would be read through
     the alias).  Their contents, frozen after the rest (same aliasing), are appended to
     ``tail`` as one tuple, or None when that is too large or not plain: the whole state
-    is the returned tuple plus that one."""
+    is the returned tuple plus that one.  ``attrs``: the attribute names the sources use;
+    a stdlib module enters with the values of those of its attributes (``copy.
+    dispatch_table`` is a dict a pass may fill), a stdlib class with its containers
+    (:func:`_class_containers`), a class of the pair's with its whole ``__dict__``, its
+    bases and its metaclass (``B.log`` may live in a base); a class that only claims a
+    stdlib module (:func:`_genuine`) is the pair's."""
     import collections
+    import enum
 
     out: list = [frame.f_code, frame.f_lasti]
     memo: dict[int, int] = {}
@@ -783,11 +855,29 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
                 raise _Unprovable  # a bound method: its object is state
             add(obj)
         elif t is _ModuleType:
-            if obj.__name__.split(".")[0] not in _PROVABLE_MODULES:
+            if obj.__name__.split(".")[0] not in _PROVABLE_MODULES or \
+                    sys.modules.get(obj.__name__) is not obj:
                 raise _Unprovable
             add(obj)
+            content = vars(obj)
+            for k in attrs:  # what the pair may reach through it: ``copy.dispatch_table``
+                v = content.get(k, _MISSING)
+                if v is not _MISSING:
+                    add(k)
+                    freeze(v, depth + 1)
         elif _isinstance(obj, type):
-            if obj.__module__ == "solution":  # the test's own class: its attributes too
+            if _genuine(obj):
+                if (obj.__module__ or "").split(".")[0] not in \
+                        _PROVABLE_MODULES | {"builtins"}:
+                    raise _Unprovable
+                add(obj)
+                content = vars(obj)
+                for k in _class_containers(obj):
+                    add(k)
+                    freeze(content[k], depth + 1)
+                for base in obj.__bases__:
+                    freeze(base, depth + 1)
+            else:  # the pair's own class: its attributes, bases and metaclass too
                 add(obj)
                 for k, v in obj.__dict__.items():
                     if k in ("__dict__", "__weakref__", "__doc__", "__module__",
@@ -796,12 +886,14 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
                     add(k)
                     inner = getattr(v, "__func__", v)  # staticmethod / classmethod
                     freeze(inner, depth + 1)
-            elif (obj.__module__ or "").split(".")[0] in _PROVABLE_MODULES | {"builtins"}:
-                add(obj)
-            else:
-                raise _Unprovable
-        elif (t.__module__ or "") == "typing":
+                for base in obj.__bases__:
+                    freeze(base, depth + 1)
+                freeze(_type(obj), depth + 1)
+        elif (t.__module__ or "") == "typing" and _genuine(t):
             add(obj)  # typing's special forms and aliases: constants
+        elif _isinstance(obj, enum.Enum) and _genuine(t) and \
+                (t.__module__ or "").split(".")[0] in _PROVABLE_MODULES:
+            add(obj)  # a stdlib enum's member (``re.IGNORECASE``): a constant
         else:
             raise _Unprovable
 
@@ -1291,6 +1383,7 @@ class HangWatch:
         # a proof that waits for its sinks' growth to be judged (see _judge_growth)
         self.growth: tuple | None = None
         self.prints = False
+        self.attrs: tuple[str, ...] = ()
         # states taken / refused / refused for their size (benchmarks read these)
         self.states = self.refused = self.too_large = 0
         self.t_cpu = self.t_wall = 0.0
@@ -1301,6 +1394,7 @@ class HangWatch:
         self.sources = {"<candidate>": program, "<test>": test}
         # may the pair write output? Then a repeated state proves nothing (see _step)
         self.prints = self._may_print(program) or self._may_print(test)
+        self.attrs = self._attributes(program) + self._attributes(test)
         self.armed = True
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_START, 0.001))
 
@@ -1313,6 +1407,43 @@ class HangWatch:
                 self.printing.clear()
             got = self.printing[source] = any(word in source for word in _OUTPUT_WORDS)
         return got
+
+    def _attributes(self, source: str) -> tuple[str, ...]:
+        """The attribute names ``source`` uses (see :func:`_state`'s ``attrs``), cached."""
+        key = "attrs\0" + source
+        got = self.trees.get(key)
+        if got is None:
+            tree = _syntax_tree(source)
+            got = () if tree is None else _tuple(_sorted({
+                n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}))
+            if _len(self.trees) > 512:
+                self.trees.clear()
+            self.trees[key] = got
+        return got
+
+    def _output_mark(self) -> int:
+        """How much the pair has written so far (stdout and stderr share one file offset),
+        its buffers flushed: a state repeated with more output between is no repeat - a
+        pass that writes fills the output cap and fails inside the limit, whatever name
+        it writes through (``copyright()``, ``re.DEBUG``, a unittest runner)."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return os.lseek(1, 0, os.SEEK_CUR)
+
+    def _finalizers(self) -> bool:
+        """Before a proof counts: does a class of the pair's with a ``__del__`` exist (one
+        made at run time, say ``type(name, bases, {"__d" + "el__": f})``, which the static
+        check of :func:`_finalizes` cannot see)?  Its instances' finalizers may run when
+        the cyclic GC frees them - when allocation counts say so, which no snapshot sees -
+        and change the state that repeated.  Then the pair is disturbed (run again
+        untraced).  Only classes the runner made since its fork are listed (the server
+        freezes its own objects out of the GC before forking)."""
+        for obj in gc.get_objects():
+            if _issubclass(_type(obj), type) and not _genuine(obj) and \
+                    any("__del__" in vars(c) for c in obj.__mro__):
+                self.disturbed = True
+                return True
+        return False
 
     def stop(self) -> None:
         """After the pair (whatever happened): no timer, no trace, no held frames."""
@@ -1437,35 +1568,42 @@ class HangWatch:
         # the sinks' contents (frozen last, with the same alias indices).
         tail: list = []
         try:
-            masked = _state(frame, self.ns, mask_ints=True, sinks=sinks, tail=tail)
+            masked = _state(frame, self.ns, mask_ints=True, sinks=sinks, tail=tail,
+                            attrs=self.attrs)
         except _Aliased:  # a sink something else refers to: an ordinary list
             sinks, tail = (), []
-            masked = _state(frame, self.ns, mask_ints=True)
+            masked = _state(frame, self.ns, mask_ints=True, attrs=self.attrs)
         ints = {k: v for k, v in local.items() if _type(v) is int}
         if _len(masked) + _len(ints) > _STATE_BUDGET:  # the unmasked state's size, sinks aside
             raise _Unprovable("size")
+        mark = self._output_mark()
         whole = tail[0] if sinks else ()
         # no whole state when the sinks are too large to freeze: no repeat of it either
-        state = None if whole is None else (masked, _tuple(ints.values()), whole)
+        state = None if whole is None else (masked, _tuple(ints.values()), whole, mark)
         self.states += 1
-        # the state masked, its ints, the lines run since, its sinks (identity, length)
-        record = (masked, ints, {head}, _tuple((id(local[s]), _len(local[s])) for s in sinks))
+        # the state masked, its ints, the lines run since, its sinks (identity, length),
+        # the output written so far
+        record = (masked, ints, {head}, _tuple((id(local[s]), _len(local[s])) for s in sinks),
+                  mark)
         if entry is _MISSING:
             # tortoise, power, steps since it moved; the last record, the one before
             self.frames[frame] = [state, 1, 1, record, None]
             return
         if state is not None and state == entry[0] and not self.prints:
-            self.proved = True  # (a printing pair may fill the output cap: no proof)
+            # (a printing pair may fill the output cap: no proof)
+            self.proved = not self._finalizers()
             return
         tree = None
         for back in (entry[3], entry[4]):  # one pass back, two passes back
             if back is None or masked != back[0] or ints.keys() != back[1].keys() or \
-                    [i for i, _ in back[3]] != [i for i, _ in record[3]]:
+                    [i for i, _ in back[3]] != [i for i, _ in record[3]] or mark != back[4]:
                 continue
             moved = {k: (back[1][k], v) for k, v in ints.items() if back[1][k] != v}
             executed = back[2] if back is entry[3] else back[2] | entry[3][2]
             tree = tree or self._tree(frame.f_code.co_filename)
             if _ints_only_move(tree, head, executed, moved, frame, sinks):
+                if self._finalizers():
+                    return
                 if back[3] == record[3]:
                     self.proved = True  # nothing grew: no memory needed
                 else:
