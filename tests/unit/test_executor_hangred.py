@@ -135,6 +135,50 @@ def g():
             return True
 assert g()
 """, PASS),
+    ("literal_holds_an_instance", P0, """
+import typing
+class C:
+    def __init__(self):
+        self.n = 0
+    def bump(self):
+        self.n += 1
+        return self.n
+L = typing.Literal[C()]
+def g():
+    while L.__args__[0].bump() < 2000000:
+        pass
+    return True
+assert g()
+""", PASS),
+    ("function_name_set_by_update_wrapper", f"""
+import functools
+def g():
+    pass
+def b():
+    pass
+def f():
+    functools.update_wrapper(g, b, assigned=(), updated=())  # g.__wrapped__ = b
+    {SLOW}
+    while True:
+        if g.__name__ == "b":
+            return 1
+        functools.update_wrapper(g, b, assigned=("__name__",), updated=())
+""", "assert f() == 1", PASS),
+    ("class_name_set_by_update_wrapper", P0, f"""
+import functools
+class C:
+    pass
+def b():
+    pass
+def g():
+    functools.update_wrapper(C, b, assigned=(), updated=())  # C.__wrapped__ = b
+    {SLOW}
+    while True:
+        if C.__name__ == "b":
+            return True
+        functools.update_wrapper(C, b, assigned=("__name__",), updated=())
+assert g()
+""", PASS),
     ("fullwidth_print", "def f():\n    while True:\n        \uff50\uff52\uff49\uff4e\uff54('x')\n"
      "        sum(range(100))\n", "assert f() == 1", ERROR),
     ("copyright", "def f():\n    while True:\n        copyright()\n        sum(range(5000))\n",
