@@ -197,8 +197,10 @@ assert g()
 ]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def server():
+    # a fresh server each: a runner that ran a case with a __del__ class still holds it
+    # (cyclic garbage) and would refuse every later proof (HangWatch._finalizers)
     s = WorkerServer()
     yield s
     s.close()
