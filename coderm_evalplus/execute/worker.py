@@ -721,6 +721,8 @@ _FunctionType = type(_clean_lines)
 _BuiltinType = type(len)
 _ModuleType = type(sys)
 _PLAIN_SCALARS = (type(None), bool, int, str, bytes, type(...))
+_GENERIC_ALIAS = type(list[int])
+_UNION_TYPE = type(int | None)
 _DICT_TYPES: tuple = ()  # filled lazily (collections is preloaded by the server)
 
 
@@ -728,10 +730,13 @@ def _genuine(obj) -> bool:
     """Is the class ``obj`` the one its module holds under its qualified name?  Then it is
     a stdlib class, not a class of the pair's that set ``__module__`` (or ``__name__``
     before its ``class`` statement) to a stdlib module's name."""
-    target = sys.modules.get(getattr(obj, "__module__", None) or "")
+    if not _issubclass(_type(obj), type):
+        return False
+    # read through type's own descriptors: a metaclass of the pair's runs no code here
+    target = sys.modules.get(_type_module(obj) or "")
     if target is None:
         return False
-    for part in (getattr(obj, "__qualname__", None) or "").split("."):
+    for part in _type_qualname(obj).split("."):
         try:
             target = vars(target).get(part, _MISSING)
         except TypeError:  # no __dict__
@@ -739,6 +744,8 @@ def _genuine(obj) -> bool:
     return target is obj
 
 
+_type_module = type.__dict__["__module__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
 _CONTAINERS = (list, dict, set, frozenset, tuple)
 _stdlib_containers: dict = {}  # genuine class -> its attribute names holding a container
 
@@ -840,7 +847,11 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
                     raise _Unprovable
                 add(obj)  # a stdlib function: identity
                 return
-            extend((t, obj.__code__))
+            # its code, and what a pass may read of it besides: names, doc and
+            # annotations live outside __dict__ (functools.update_wrapper sets them)
+            extend((t, obj.__code__, obj.__name__, obj.__qualname__, obj.__module__))
+            freeze(obj.__doc__, depth + 1)
+            freeze(obj.__annotations__, depth + 1)
             freeze(obj.__defaults__, depth + 1)
             freeze(obj.__kwdefaults__, depth + 1)
             for cell in obj.__closure__ or ():
@@ -865,10 +876,11 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
                 if v is not _MISSING:
                     add(k)
                     freeze(v, depth + 1)
-        elif _isinstance(obj, type):
+        elif _issubclass(t, type):  # (not isinstance: it would read a __class__ of the pair's)
+            if not _genuine(t):
+                raise _Unprovable  # a metaclass of the pair's: its __eq__, __getattribute__
             if _genuine(obj):
-                if (obj.__module__ or "").split(".")[0] not in \
-                        _PROVABLE_MODULES | {"builtins"}:
+                if _type_module(obj).split(".")[0] not in _PROVABLE_MODULES | {"builtins"}:
                     raise _Unprovable
                 add(obj)
                 content = vars(obj)
@@ -878,21 +890,26 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
                 for base in obj.__bases__:
                     freeze(base, depth + 1)
             else:  # the pair's own class: its attributes, bases and metaclass too
-                add(obj)
+                add(obj)  # compared by identity (type's __eq__)
+                extend((obj.__name__, obj.__qualname__))  # not in __dict__
                 for k, v in obj.__dict__.items():
-                    if k in ("__dict__", "__weakref__", "__doc__", "__module__",
-                             "__qualname__"):
+                    if k in ("__dict__", "__weakref__"):
                         continue
                     add(k)
-                    inner = getattr(v, "__func__", v)  # staticmethod / classmethod
+                    # staticmethod / classmethod (no getattr: v may be the pair's object)
+                    inner = v.__func__ if _type(v) in (staticmethod, classmethod) else v
                     freeze(inner, depth + 1)
                 for base in obj.__bases__:
                     freeze(base, depth + 1)
-                freeze(_type(obj), depth + 1)
-        elif (t.__module__ or "") == "typing" and _genuine(t):
-            add(obj)  # typing's special forms and aliases: constants
-        elif _isinstance(obj, enum.Enum) and _genuine(t) and \
-                (t.__module__ or "").split(".")[0] in _PROVABLE_MODULES:
+                freeze(t, depth + 1)
+        elif _genuine(t) and _type_module(t) == "typing" or t is _GENERIC_ALIAS or \
+                t is _UNION_TYPE:
+            # typing's special forms and aliases, ``list[int]``, ``int | None``: constants
+            # but for their arguments (``Literal[x]`` holds any value x)
+            add(obj)
+            freeze(getattr(obj, "__args__", ()), depth + 1)
+        elif _issubclass(t, enum.Enum) and _genuine(t) and \
+                _type_module(t).split(".")[0] in _PROVABLE_MODULES:
             add(obj)  # a stdlib enum's member (``re.IGNORECASE``): a constant
         else:
             raise _Unprovable
