@@ -2330,8 +2330,12 @@ def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_c
 # --------------------------------------------------------------------------- server side
 
 def _compile(source: str, name: str):
+    """``source`` compiled as a fresh interpreter compiles it: ``dont_inherit``, or the
+    ``from __future__ import annotations`` of this module would apply to it too (then an
+    annotation naming nothing - ``def f(x: List[int])`` without the import - is no
+    NameError, and annotations are strings)."""
     try:
-        return compile(source, name, "exec")
+        return compile(source, name, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError):
         return None
 

@@ -165,10 +165,10 @@ MODULE_LEVEL_CANDIDATES = [
     "def add(a, b):\n    return a + b\n\n\nadd(1, 2) + input()\n",  # reads stdin at import
     # a failing module-level assert: FAIL for every pair, as a fresh interpreter says
     "def add(a, b):\n    return a + b\n\n\nassert add(1, 1) == 3\n",
-    "print('x' * 100000)\n\n\ndef add(a, b):\n    return a - b\n",
     # an annotation naming nothing: a NameError at the def in a fresh interpreter (no
     # ``from __future__ import annotations`` may leak into the candidate's compile)
     "def add(a: List[int], b: int) -> int:\n    return a + b\n",
+    "print('x' * 100000)\n\n\ndef add(a, b):\n    return a - b\n",
 ]
 
 UNITTEST_SHAPES = [
