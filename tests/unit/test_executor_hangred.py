@@ -179,6 +179,38 @@ def g():
         functools.update_wrapper(C, b, assigned=("__name__",), updated=())
 assert g()
 """, PASS),
+    # the state repeats, but each pass leaves cyclic garbage (a function that refers to
+    # itself): the heap moves, and with it the order of two new functions' addresses
+    ("address_order_moved_by_garbage", """
+def churn():
+    def g():
+        return g
+    g()
+def f():
+    flips = 0
+    while flips < 250000:
+        churn()
+        a = lambda: 0
+        b = lambda: 1
+        if repr(a) > repr(b):
+            flips += 1
+    return 1
+""", "assert f() == 1", PASS),
+    ("set_order_moved_by_garbage", """
+def churn():
+    def g():
+        return g
+    g()
+def first():
+    return next(iter({lambda: 0, lambda: 1}))()
+def f():
+    flips = 0
+    while flips < 700000:
+        churn()
+        if first() == 1:
+            flips += 1
+    return 1
+""", "assert f() == 1", PASS),
     ("fullwidth_print", "def f():\n    while True:\n        \uff50\uff52\uff49\uff4e\uff54('x')\n"
      "        sum(range(100))\n", "assert f() == 1", ERROR),
     ("copyright", "def f():\n    while True:\n        copyright()\n        sum(range(5000))\n",
@@ -200,7 +232,7 @@ assert g()
 @pytest.fixture
 def server():
     # a fresh server each: a runner that ran a case with a __del__ class still holds it
-    # (cyclic garbage) and would refuse every later proof (HangWatch._finalizers)
+    # (cyclic garbage) and would refuse every later proof (HangWatch._clean_heap)
     s = WorkerServer()
     yield s
     s.close()

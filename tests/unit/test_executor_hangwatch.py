@@ -229,7 +229,7 @@ def _run_in_watch(watch: worker.HangWatch, program: str, test: str) -> int:
     """Run one pair in-process (the runner's own mechanics) under ``watch``: its verdict.
     The objects this process made so far are frozen out of the GC, as the server's are
     when it forks a runner (pytest's own classes must not count as the pair's, see
-    HangWatch._finalizers)."""
+    HangWatch._clean_heap)."""
     ns = worker._fresh_namespace()
     gc.freeze()
     watch.start(0, ns, program, test)
