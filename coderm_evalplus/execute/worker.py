@@ -527,6 +527,7 @@ _GENERATOR_FLAGS = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable
 _PROOF_START = 0.05  # fraction of the limit a pair runs before it is watched
 _PROOF_WINDOW = 0.03  # fraction of the limit (CPU) the watch may last, uncharged
 _STATE_BUDGET = 20000  # tokens a state may have; a larger one proves nothing
+_GARBAGE_TRIES = 3  # collections finding garbage after which a pair is not proved
 _GROWTH_WINDOW = 0.02  # fraction of the limit (CPU) a sink's growth is measured, untraced
 
 
@@ -616,7 +617,7 @@ def _finalizes(nodes: list[ast.AST]) -> bool:
     allocation counts say so, which no snapshot sees: two equal states of a pass that
     makes such garbage may be followed by a collection whose finalizer changes the state
     (and the loop's exit).  (Dynamic ways - a key built at run time for ``type()`` - are
-    caught at the proof itself: see :meth:`HangWatch._finalizers`.)"""
+    caught at the proof itself: see :meth:`HangWatch._clean_heap`.)"""
     for node in nodes:
         if isinstance(node, ast.Name) and node.id == "__del__" or \
                 isinstance(node, ast.Attribute) and node.attr == "__del__" or \
@@ -710,6 +711,7 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
                     body(case.body, False)
 
     body(tree.body, True)
+    body = None  # type: ignore[assignment]  # noqa: F841  (it refers to itself: no garbage)
     return frozenset((clean - dirty - every_header) & heads), frozenset(headers)
 
 
@@ -1243,24 +1245,31 @@ def _inlined(loop: ast.While, frame, tree: ast.Module) -> ast.While:
         bodies[name] = ast.Expression(body=expr)  # type: ignore[assignment]
         return bodies[name]
 
-    class Inline(ast.NodeTransformer):
-        def visit_Call(self, node: ast.Call) -> ast.AST:
-            self.generic_visit(node)
-            if not (isinstance(node.func, ast.Name) and _len(node.args) == 1 and
-                    not node.keywords and isinstance(node.args[0], ast.Name)):
-                return node
-            found = body_of(node.func.id)
-            if found is None:
-                return node
-            expr = copy.deepcopy(found.body)  # type: ignore[attr-defined]
-            for n in ast.walk(expr):
-                if isinstance(n, ast.Name):
-                    n.id = node.args[0].id  # every name in it is the parameter
-                n.lineno, n.col_offset = node.lineno, node.col_offset  # type: ignore
-                n.end_lineno = node.end_lineno  # type: ignore[attr-defined]
-            return expr
+    return _Inline(body_of).visit(copy.deepcopy(loop))
 
-    return Inline().visit(copy.deepcopy(loop))
+
+class _Inline(ast.NodeTransformer):
+    """:func:`_inlined`'s rewriting (a class of its own, not one per call: a class made
+    per call is cyclic garbage, which :meth:`HangWatch._clean_heap` counts)."""
+
+    def __init__(self, body_of: Callable[[str], Any]) -> None:
+        self.body_of = body_of
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if not (isinstance(node.func, ast.Name) and _len(node.args) == 1 and
+                not node.keywords and isinstance(node.args[0], ast.Name)):
+            return node
+        found = self.body_of(node.func.id)
+        if found is None:
+            return node
+        expr = copy.deepcopy(found.body)
+        for n in ast.walk(expr):
+            if isinstance(n, ast.Name):
+                n.id = node.args[0].id  # every name in it is the parameter
+            n.lineno, n.col_offset = node.lineno, node.col_offset  # type: ignore
+            n.end_lineno = node.end_lineno  # type: ignore[attr-defined]
+        return expr
 
 
 def _step_of(node: ast.AST, v: str) -> int | None:
@@ -1401,6 +1410,8 @@ class HangWatch:
         self.growth: tuple | None = None
         self.prints = False
         self.attrs: tuple[str, ...] = ()
+        self.collected = 0  # collections that found garbage (see _clean_heap)
+        self.last_collect = -1  # the state count at the last of them
         # states taken / refused / refused for their size (benchmarks read these)
         self.states = self.refused = self.too_large = 0
         self.t_cpu = self.t_wall = 0.0
@@ -1447,19 +1458,36 @@ class HangWatch:
         sys.stderr.flush()
         return os.lseek(1, 0, os.SEEK_CUR)
 
-    def _finalizers(self) -> bool:
-        """Before a proof counts: does a class of the pair's with a ``__del__`` exist (one
-        made at run time, say ``type(name, bases, {"__d" + "el__": f})``, which the static
-        check of :func:`_finalizes` cannot see)?  Its instances' finalizers may run when
-        the cyclic GC frees them - when allocation counts say so, which no snapshot sees -
-        and change the state that repeated.  Then the pair is disturbed (run again
-        untraced).  Only classes the runner made since its fork are listed (the server
-        freezes its own objects out of the GC before forking)."""
+    def _clean_heap(self, since: int) -> bool:
+        """May a proof count now, as far as the heap goes?  Two things no snapshot sees
+        would let a pass that came back to the same state go elsewhere later:
+
+        * finalizers the cyclic GC runs when allocation counts say so - a class of the
+          pair's with a ``__del__`` (one made at run time, say ``type(name, bases,
+          {"__d" + "el__": f})``, which :func:`_finalizes` cannot see): while one exists
+          the pair is disturbed (run again untraced).  Only classes the runner made since
+          its fork are listed (the server freezes its objects out of the GC first);
+        * cyclic garbage the pass leaves: the heap (object addresses, which ``repr`` and
+          the order of a set of functions show) and the GC's counters move although the
+          state repeats.  So the GC collects (no finalizer of the pair's can run: see
+          above); the proof counts only if it found nothing and the last collection was
+          made before the frame's last pass began (``since``: the state count at its
+          previous head), so that the pass's own garbage would have been found.  Garbage
+          found: the proof waits for a later repeat; after a few more such collections
+          (an old object let go mid-pass is garbage once, a pass that makes garbage makes
+          it every time) no proof of this pair counts."""
+        if self.last_collect > since:
+            return False  # a collection ran inside the last pass: wait for the next
         for obj in gc.get_objects():
             if _issubclass(_type(obj), type) and not _genuine(obj) and \
                     any("__del__" in vars(c) for c in obj.__mro__):
                 self.disturbed = True
-                return True
+                return False
+        found = gc.collect()
+        self.last_collect = self.states
+        if found == 0:
+            return True
+        self.collected += 1
         return False
 
     def stop(self) -> None:
@@ -1575,8 +1603,8 @@ class HangWatch:
         """Brent's cycle detection on one frame's states, and the comparison of each
         state with the ones one and two passes back (:func:`_ints_only_move`)."""
         entry = self.frames.get(frame, _MISSING)
-        if entry is None or self.ns is None:
-            return  # unwatchable (or no namespace yet: no proof)
+        if entry is None or self.ns is None or self.collected > _GARBAGE_TRIES:
+            return  # unwatchable (or no namespace yet, or a pass makes garbage: no proof)
         head = frame.f_lineno
         local = frame.f_locals
         sinks = _tuple(s for s in self._sinks(frame.f_code, head) if _type(local.get(s)) is list)
@@ -1601,31 +1629,34 @@ class HangWatch:
         # the state masked, its ints, the lines run since, its sinks (identity, length),
         # the output written so far
         record = (masked, ints, {head}, _tuple((id(local[s]), _len(local[s])) for s in sinks),
-                  mark)
+                  mark, self.states)
         if entry is _MISSING:
             # tortoise, power, steps since it moved; the last record, the one before
             self.frames[frame] = [state, 1, 1, record, None]
             return
+        # (a printing pair may fill the output cap: no proof of a repeat)
         if state is not None and state == entry[0] and not self.prints:
-            # (a printing pair may fill the output cap: no proof)
-            self.proved = not self._finalizers()
-            return
-        tree = None
-        for back in (entry[3], entry[4]):  # one pass back, two passes back
-            if back is None or masked != back[0] or ints.keys() != back[1].keys() or \
-                    [i for i, _ in back[3]] != [i for i, _ in record[3]] or mark != back[4]:
-                continue
-            moved = {k: (back[1][k], v) for k, v in ints.items() if back[1][k] != v}
-            executed = back[2] if back is entry[3] else back[2] | entry[3][2]
-            tree = tree or self._tree(frame.f_code.co_filename)
-            if _ints_only_move(tree, head, executed, moved, frame, sinks):
-                if self._finalizers():
-                    return
-                if back[3] == record[3]:
-                    self.proved = True  # nothing grew: no memory needed
-                else:
-                    self._measure_growth(frame, sinks)
+            if self._clean_heap(entry[3][5]):
+                self.proved = True
                 return
+        else:
+            tree = None
+            for back in (entry[3], entry[4]):  # one pass back, two passes back
+                if back is None or masked != back[0] or ints.keys() != back[1].keys() or \
+                        [i for i, _ in back[3]] != [i for i, _ in record[3]] or \
+                        mark != back[4]:
+                    continue
+                moved = {k: (back[1][k], v) for k, v in ints.items() if back[1][k] != v}
+                executed = back[2] if back is entry[3] else back[2] | entry[3][2]
+                tree = tree or self._tree(frame.f_code.co_filename)
+                if _ints_only_move(tree, head, executed, moved, frame, sinks):
+                    if not self._clean_heap(entry[3][5]):
+                        break  # garbage: a later pass may prove it (see _clean_heap)
+                    if back[3] == record[3]:
+                        self.proved = True  # nothing grew: no memory needed
+                    else:
+                        self._measure_growth(frame, sinks)
+                    return
         entry[4], entry[3] = entry[3], record
         if entry[2] == entry[1]:
             entry[0], entry[1], entry[2] = state, entry[1] * 2, 0
