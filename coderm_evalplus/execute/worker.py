@@ -65,10 +65,11 @@ limit in CPU is traced for at most 3 % more; at each ``while`` loop head where a
 or test frame's value stack holds nothing but ``for`` iterators, which move only at ``for``
 headers where the watch forgets the frame's states (:func:`_loop_lines`), its whole state - its
 position, its locals and the module globals, plain values only (:func:`_state`), sharing
-included - goes through Brent's cycle detection.  The same state twice in a frame that
-has not returned in between means the frame repeats itself forever, so the pair is a
-TIMEOUT now, as it would be after the full limit (not if the program or test may print:
-:data:`_OUTPUT_WORDS`); so do two states one or two passes apart that differ only in int
+included, and the output written so far - goes through Brent's cycle detection.  The
+same state twice in a frame that has not returned in between means the frame repeats
+itself forever, so the pair is a TIMEOUT now, as it would be after the full limit (not if
+the program or test may print: :data:`_OUTPUT_WORDS`; nor unless the heap is clean:
+:meth:`HangWatch._clean_heap`); so do two states one or two passes apart that differ only in int
 locals that the pass between them uses only where a further value (or the same remainder)
 changes nothing, and in local lists it only appends to and nothing else reads
 (:func:`_ints_only_move`) - whose growth must fit the memory limit for a whole time limit
