@@ -211,6 +211,17 @@ def f():
             flips += 1
     return 1
 """, "assert f() == 1", PASS),
+    # the int proof judged the statements whose first line fired a line event: this
+    # ``if``'s first line holds no instruction (its test is on the next line), so the
+    # exit it decides was never looked at
+    ("if_test_on_a_continuation_line", """
+def f(v):
+    while True:
+        v += 1
+        if (
+                v > 20000000):
+            return v
+""", "assert f(0) == 20000001", PASS),
     ("fullwidth_print", "def f():\n    while True:\n        \uff50\uff52\uff49\uff4e\uff54('x')\n"
      "        sum(range(100))\n", "assert f() == 1", ERROR),
     ("copyright", "def f():\n    while True:\n        copyright()\n        sum(range(5000))\n",
