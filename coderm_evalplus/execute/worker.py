@@ -1024,7 +1024,7 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
 
     def statements(body: list) -> bool:
         for st in body:
-            if st.lineno not in executed:
+            if not _ran(st, executed):
                 continue  # never ran: the next passes run the same lines
             if not isinstance(st, ok):
                 return False
@@ -1080,7 +1080,7 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
             for child in ast.iter_child_nodes(node):
                 parent[id(child)] = node
     for st in ast.walk(loop):  # the updates: their targets are not in exprs
-        if isinstance(st, ast.AugAssign) and st.lineno in executed and \
+        if isinstance(st, ast.AugAssign) and _ran(st, executed) and \
                 isinstance(st.target, ast.Name) and st.target.id in moved:
             amount = _int_literal(st.value)
             if amount is None or not isinstance(st.op, (ast.Add, ast.Sub)):
@@ -1271,6 +1271,13 @@ class _Inline(ast.NodeTransformer):
             n.lineno, n.col_offset = node.lineno, node.col_offset  # type: ignore
             n.end_lineno = node.end_lineno  # type: ignore[attr-defined]
         return expr
+
+
+def _ran(st: ast.stmt, executed: set[int]) -> bool:
+    """May statement ``st`` have run, given the lines that fired a line event?  Any line it
+    spans: its first line may hold no instruction at all (``if (`` with the test on the
+    next line), and a line shared with the statement before fires no event of its own."""
+    return any(line in executed for line in range(st.lineno, (st.end_lineno or st.lineno) + 1))
 
 
 def _step_of(node: ast.AST, v: str) -> int | None:
