@@ -261,3 +261,27 @@ def test_the_cases_are_watched():
     for name, program, test, _ in CASES:
         assert not worker.may_touch_shared_state(program), name
         assert not worker.may_touch_shared_state(test), name
+
+
+# An append-only sink whose growth the proof judges to fit the memory limit for a whole
+# time limit more (HangWatch._judge_growth): each pass appends a 250 KB int and then a
+# small one; the judgement sized the items by the last one appended (0: nothing), so it
+# found room where the real run ends in a MemoryError (ERROR) after ~0.9 s.
+MEMORY_CASES = [
+    ("sink_big_item_then_small", """
+def f():
+    acc = []
+    while True:
+        t = 1 << 2000000
+        acc.append(t)
+        acc.append(0)
+""", "assert f() == 1", 1024, ERROR),
+]
+
+
+@pytest.mark.parametrize("name, program, test, memory_mb, real", MEMORY_CASES,
+                         ids=[c[0] for c in MEMORY_CASES])
+def test_a_sink_that_runs_out_of_memory_is_never_proved_endless(server, name, program, test,
+                                                               memory_mb, real):
+    reply, _ = server.batch(program, [test], LIMIT, memory_mb)
+    assert reply["v"] == [real]
