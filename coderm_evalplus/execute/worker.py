@@ -532,6 +532,15 @@ _GARBAGE_TRIES = 3  # collections finding garbage after which a pair is not prov
 _GROWTH_WINDOW = 0.02  # fraction of the limit (CPU) a sink's growth is measured, untraced
 
 
+def _address_space() -> int:
+    """Bytes this process maps now (0 if that cannot be read)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * mmap.PAGESIZE
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def _memory_room(need: int) -> bool:
     """Can this process grow by ``need`` bytes and stay under its address-space limit
     (counting what it maps now) and under its cgroup's memory limit, if it has one?"""
@@ -1691,7 +1700,7 @@ class HangWatch:
         which :meth:`_judge_growth` sees how fast its sinks grow."""
         lists = [frame.f_locals[s] for s in sinks]
         self._untrace()
-        self.growth = (lists, [_len(x) for x in lists], _thread_time())
+        self.growth = (lists, [_len(x) for x in lists], _thread_time(), _address_space())
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _GROWTH_WINDOW, 0.001))
 
     def _judge_growth(self, frame) -> None:
@@ -1699,11 +1708,13 @@ class HangWatch:
         does only if, at twice the measured rate for a whole limit more, the pair's
         address space stays under its limit (and its cgroup's memory under that limit),
         counting per appended item 18 bytes of list (8 bytes a slot, over-allocated by
-        1/8, and copied once when the list is moved) and the item itself when it is a
-        new object.  Then the real run reaches the time limit before the memory limit:
+        1/8, and copied once when the list is moved) and the largest of the last items
+        appended (up to 4096 of them; a pass may append a large item, then a small one)
+        - or, if more, what the address space grew by in the window, at the same rate.  Then
+        the real run reaches the time limit before the memory limit:
         a TIMEOUT, as proved.  Otherwise the pair just runs on untraced (it was traced:
         if it ends - a MemoryError - it is run again untraced for its verdict)."""
-        lists, before, cpu0 = self.growth  # type: ignore[misc]
+        lists, before, cpu0, space0 = self.growth  # type: ignore[misc]
         self.growth = None
         inside = frame
         while inside is not None and inside.f_code is not _RUN_PAIR_CODE:
@@ -1711,14 +1722,21 @@ class HangWatch:
         spent = _thread_time() - cpu0
         if inside is None or spent < self.limit * _GROWTH_WINDOW * 0.5:
             return
-        need = 64 << 20  # allocator granularity and slack
+        need = 0
         for x, n in zip(lists, before):
-            more = 2.0 * (_len(x) - n) / spent * self.limit
-            item = x[-1] if x else None
-            size = 0 if item is None or _type(item) is bool or (
-                _type(item) is int and -5 <= item <= 256) else sys.getsizeof(item) + 16
+            new = _len(x) - n
+            more = 2.0 * new / spent * self.limit
+            # an item's size: the largest of the last ones appended (a pass may append a
+            # large item and then a small one: the last alone says nothing)
+            size = 0
+            for item in x[-min(new, 4096):] if new > 0 else ():
+                if not (_type(item) is bool or _type(item) is int and -5 <= item <= 256):
+                    size = max(size, sys.getsizeof(item) + 16)
             need += int(18 * (_len(x) + more) + size * more)
-        if not _memory_room(need):
+        # or, if more, what the address space grew by in the window, at the same rate
+        grown = _address_space() - space0
+        need = max(need, int(2.0 * max(grown, 0) / spent * self.limit))
+        if not _memory_room(need + (64 << 20)):  # allocator granularity and slack
             return
         self.proved = self.abandon = True
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_WINDOW, 0.001))
