@@ -222,6 +222,16 @@ def f(v):
                 v > 20000000):
             return v
 """, "assert f(0) == 20000001", PASS),
+    # not a proof: a traced pair that ends is run again untraced for its verdict, and the
+    # output of the traced run was still in the file - 700 KB twice passed the 1 MB cap
+    ("rerun_after_a_trace_starts_with_no_output", """
+def f():
+    print('x' * 700000)
+    i = 0
+    while i < 6000000:
+        i += 1
+    return 1
+""", "assert f() == 1", PASS),
     ("fullwidth_print", "def f():\n    while True:\n        \uff50\uff52\uff49\uff4e\uff54('x')\n"
      "        sum(range(100))\n", "assert f() == 1", ERROR),
     ("copyright", "def f():\n    while True:\n        copyright()\n        sum(range(5000))\n",
@@ -258,7 +268,7 @@ def test_a_pair_that_ends_is_never_proved_endless(server, name, program, test, r
 def test_the_cases_are_watched():
     """Not vacuous: every case passes the static gate the proofs had (so it was the
     runtime snapshot that had to see through it) - or is refused by the gate now."""
-    for name, program, test, _ in CASES:
+    for name, program, test, *_ in CASES + MEMORY_CASES:
         assert not worker.may_touch_shared_state(program), name
         assert not worker.may_touch_shared_state(test), name
 
