@@ -2380,8 +2380,24 @@ def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_c
         return verdict
     if _CUT.unpack_from(shm, _CUT_AT)[0] == i:  # cut at its limit (run_pair caught _Cut)
         return TIMEOUT
+    _forget_output()  # the run again starts, as a fresh run, with no output written
     _HDR.pack_into(shm, 0, i, _monotonic(), _thread_time())  # a fresh budget, untraced
     return run_pair(program_code, test_code, kind, class_name)
+
+
+def _forget_output() -> None:
+    """Drop what the pair wrote so far (flushed, then the output file emptied): its output
+    cap counts from zero again."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    try:
+        os.ftruncate(1, 0)
+        os.lseek(1, 0, os.SEEK_SET)
+    except OSError:
+        pass
 
 
 # --------------------------------------------------------------------------- server side
