@@ -612,12 +612,15 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
     return True
 
 
-# Names of stdlib state that no snapshot sees but a pass may read: the decimal context
+# Names of stdlib state that no snapshot sees but a pass may read (or of identity, which
+# equal states do not fix: ``operator.is_``): the decimal context
 # (its flags, set by every inexact operation; its traps) and the registries of ABCs
 # (``Sized.register(int)`` flips ``issubclass(int, Sized)``), of typing's overloads and
 # of functools.singledispatch.  A program naming one is not watched.
 _HIDDEN_STATE_NAMES = frozenset({"getcontext", "setcontext", "localcontext", "register",
-                                 "get_overloads", "clear_overloads"})
+                                 "get_overloads", "clear_overloads",
+                                 # and identity, as ``is`` (see hang_provable)
+                                 "is_", "is_not"})
 
 
 def _finalizes(nodes: list[ast.AST]) -> bool:
