@@ -338,6 +338,9 @@ def _classify_child(program: str, test: str, out_fd: int) -> None:
 
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
     os.dup2(1, 2)
+    import gc
+
+    gc.freeze()  # as the worker's server does before it forks (see HangWatch._clean_heap)
     result: dict = {}
     try:
         resource_ok = worker.hang_provable(program) and worker.hang_provable(test, test=True) \

@@ -65,10 +65,11 @@ limit in CPU is traced for at most 3 % more; at each ``while`` loop head where a
 or test frame's value stack holds nothing but ``for`` iterators, which move only at ``for``
 headers where the watch forgets the frame's states (:func:`_loop_lines`), its whole state - its
 position, its locals and the module globals, plain values only (:func:`_state`), sharing
-included - goes through Brent's cycle detection.  The same state twice in a frame that
-has not returned in between means the frame repeats itself forever, so the pair is a
-TIMEOUT now, as it would be after the full limit (not if the program or test may print:
-:data:`_OUTPUT_WORDS`); so do two states one or two passes apart that differ only in int
+included, and the output written so far - goes through Brent's cycle detection.  The
+same state twice in a frame that has not returned in between means the frame repeats
+itself forever, so the pair is a TIMEOUT now, as it would be after the full limit (not if
+the program or test may print: :data:`_OUTPUT_WORDS`; nor unless the heap is clean:
+:meth:`HangWatch._clean_heap`); so do two states one or two passes apart that differ only in int
 locals that the pass between them uses only where a further value (or the same remainder)
 changes nothing, and in local lists it only appends to and nothing else reads
 (:func:`_ints_only_move`) - whose growth must fit the memory limit for a whole time limit
@@ -527,7 +528,17 @@ _GENERATOR_FLAGS = 0x20 | 0x80 | 0x100 | 0x200  # generator, coroutine, iterable
 _PROOF_START = 0.05  # fraction of the limit a pair runs before it is watched
 _PROOF_WINDOW = 0.03  # fraction of the limit (CPU) the watch may last, uncharged
 _STATE_BUDGET = 20000  # tokens a state may have; a larger one proves nothing
+_GARBAGE_TRIES = 3  # collections finding garbage after which a pair is not proved
 _GROWTH_WINDOW = 0.02  # fraction of the limit (CPU) a sink's growth is measured, untraced
+
+
+def _address_space() -> int:
+    """Bytes this process maps now (0 if that cannot be read)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[0]) * mmap.PAGESIZE
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def _memory_room(need: int) -> bool:
@@ -584,7 +595,12 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
             nodes, _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"},
             _UNPROVABLE_NAMES, classes=test):
         return False
+    if _finalizes(nodes):
+        return False
     for node in nodes:
+        if isinstance(node, ast.Attribute) and node.attr in _HIDDEN_STATE_NAMES or \
+                isinstance(node, ast.Name) and node.id in _HIDDEN_STATE_NAMES:
+            return False
         if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot))
                                                   for op in node.ops):
             operands = [node.left, *node.comparators]
@@ -594,6 +610,39 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
                     isinstance(o, ast.Constant) for o in operands) < len(operands) - 1:
                 return False
     return True
+
+
+# Names of stdlib state that no snapshot sees but a pass may read (or of identity, which
+# equal states do not fix: ``operator.is_``): the decimal context
+# (its flags, set by every inexact operation; its traps) and the registries of ABCs
+# (``Sized.register(int)`` flips ``issubclass(int, Sized)``), of typing's overloads and
+# of functools.singledispatch.  A program naming one is not watched.
+_HIDDEN_STATE_NAMES = frozenset({"getcontext", "setcontext", "localcontext", "register",
+                                 "get_overloads", "clear_overloads",
+                                 # and identity, as ``is`` (see hang_provable)
+                                 "is_", "is_not"})
+
+
+def _finalizes(nodes: list[ast.AST]) -> bool:
+    """May this source run code when the cyclic GC frees its garbage?  A ``__del__``
+    (named anywhere, strings included), or a generator with a ``yield`` inside ``try`` or
+    ``with`` (closing it runs the ``finally``/``except``/``__exit__``).  The GC runs when
+    allocation counts say so, which no snapshot sees: two equal states of a pass that
+    makes such garbage may be followed by a collection whose finalizer changes the state
+    (and the loop's exit).  (Dynamic ways - a key built at run time for ``type()`` - are
+    caught at the proof itself: see :meth:`HangWatch._clean_heap`.)"""
+    for node in nodes:
+        if isinstance(node, ast.Name) and node.id == "__del__" or \
+                isinstance(node, ast.Attribute) and node.attr == "__del__" or \
+                isinstance(node, ast.FunctionDef) and node.name == "__del__" or \
+                isinstance(node, ast.Constant) and isinstance(node.value, str) and \
+                "__del__" in node.value:
+            return True
+        if isinstance(node, (ast.Try, ast.With)) or type(node).__name__ == "TryStar":
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Yield, ast.YieldFrom)):
+                    return True
+    return False
 
 
 def _clean_lines(source: str) -> frozenset[int]:
@@ -675,6 +724,7 @@ def _loop_lines(source: str) -> tuple[frozenset[int], frozenset[int]]:
                     body(case.body, False)
 
     body(tree.body, True)
+    body = None  # type: ignore[assignment]  # noqa: F841  (it refers to itself: no garbage)
     return frozenset((clean - dirty - every_header) & heads), frozenset(headers)
 
 
@@ -686,11 +736,49 @@ _FunctionType = type(_clean_lines)
 _BuiltinType = type(len)
 _ModuleType = type(sys)
 _PLAIN_SCALARS = (type(None), bool, int, str, bytes, type(...))
+_GENERIC_ALIAS = type(list[int])
+_UNION_TYPE = type(int | None)
 _DICT_TYPES: tuple = ()  # filled lazily (collections is preloaded by the server)
 
 
+def _genuine(obj) -> bool:
+    """Is the class ``obj`` the one its module holds under its qualified name?  Then it is
+    a stdlib class, not a class of the pair's that set ``__module__`` (or ``__name__``
+    before its ``class`` statement) to a stdlib module's name."""
+    if not _issubclass(_type(obj), type):
+        return False
+    # read through type's own descriptors: a metaclass of the pair's runs no code here
+    target = sys.modules.get(_type_module(obj) or "")
+    if target is None:
+        return False
+    for part in _type_qualname(obj).split("."):
+        try:
+            target = vars(target).get(part, _MISSING)
+        except TypeError:  # no __dict__
+            return False
+    return target is obj
+
+
+_type_module = type.__dict__["__module__"].__get__
+_type_qualname = type.__dict__["__qualname__"].__get__
+_CONTAINERS = (list, dict, set, frozenset, tuple)
+_stdlib_containers: dict = {}  # genuine class -> its attribute names holding a container
+
+
+def _class_containers(cls) -> tuple:
+    """The names of a stdlib class's own attributes that hold containers (mutable state
+    such a class keeps for all its users, e.g. ``unittest.TestCase._class_cleanups``):
+    the snapshot freezes them.  Cached: only an attribute store, which the pair cannot
+    make unflagged, changes which attributes hold a container."""
+    names = _stdlib_containers.get(cls)
+    if names is None:
+        names = _stdlib_containers[cls] = _tuple(
+            k for k, v in vars(cls).items() if _isinstance(v, _CONTAINERS))
+    return names
+
+
 def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False,
-           sinks: tuple = (), tail: list | None = None) -> tuple:
+           sinks: tuple = (), tail: list | None = None, attrs: tuple = ()) -> tuple:
     """The whole state a frame's future depends on, as a tuple of tokens that compares
     equal exactly when the states are equal: its position, its locals, its module's
     globals (the candidate's and the test's namespace), with object sharing (aliases)
@@ -703,8 +791,14 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
     reachable from anything else in the state (then its contents would be read through
     the alias).  Their contents, frozen after the rest (same aliasing), are appended to
     ``tail`` as one tuple, or None when that is too large or not plain: the whole state
-    is the returned tuple plus that one."""
+    is the returned tuple plus that one.  ``attrs``: the attribute names the sources use;
+    a stdlib module enters with the values of those of its attributes (``copy.
+    dispatch_table`` is a dict a pass may fill), a stdlib class with its containers
+    (:func:`_class_containers`), a class of the pair's with its whole ``__dict__``, its
+    bases and its metaclass (``B.log`` may live in a base); a class that only claims a
+    stdlib module (:func:`_genuine`) is the pair's."""
     import collections
+    import enum
 
     out: list = [frame.f_code, frame.f_lasti]
     memo: dict[int, int] = {}
@@ -768,7 +862,11 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
                     raise _Unprovable
                 add(obj)  # a stdlib function: identity
                 return
-            extend((t, obj.__code__))
+            # its code, and what a pass may read of it besides: names, doc and
+            # annotations live outside __dict__ (functools.update_wrapper sets them)
+            extend((t, obj.__code__, obj.__name__, obj.__qualname__, obj.__module__))
+            freeze(obj.__doc__, depth + 1)
+            freeze(obj.__annotations__, depth + 1)
             freeze(obj.__defaults__, depth + 1)
             freeze(obj.__kwdefaults__, depth + 1)
             for cell in obj.__closure__ or ():
@@ -783,25 +881,51 @@ def _state(frame, ns: dict, budget: int = _STATE_BUDGET, mask_ints: bool = False
                 raise _Unprovable  # a bound method: its object is state
             add(obj)
         elif t is _ModuleType:
-            if obj.__name__.split(".")[0] not in _PROVABLE_MODULES:
+            if obj.__name__.split(".")[0] not in _PROVABLE_MODULES or \
+                    sys.modules.get(obj.__name__) is not obj:
                 raise _Unprovable
             add(obj)
-        elif _isinstance(obj, type):
-            if obj.__module__ == "solution":  # the test's own class: its attributes too
+            content = vars(obj)
+            for k in attrs:  # what the pair may reach through it: ``copy.dispatch_table``
+                v = content.get(k, _MISSING)
+                if v is not _MISSING:
+                    add(k)
+                    freeze(v, depth + 1)
+        elif _issubclass(t, type):  # (not isinstance: it would read a __class__ of the pair's)
+            if not _genuine(t):
+                raise _Unprovable  # a metaclass of the pair's: its __eq__, __getattribute__
+            if _genuine(obj):
+                if _type_module(obj).split(".")[0] not in _PROVABLE_MODULES | {"builtins"}:
+                    raise _Unprovable
                 add(obj)
+                content = vars(obj)
+                for k in _class_containers(obj):
+                    add(k)
+                    freeze(content[k], depth + 1)
+                for base in obj.__bases__:
+                    freeze(base, depth + 1)
+            else:  # the pair's own class: its attributes, bases and metaclass too
+                add(obj)  # compared by identity (type's __eq__)
+                extend((obj.__name__, obj.__qualname__))  # not in __dict__
                 for k, v in obj.__dict__.items():
-                    if k in ("__dict__", "__weakref__", "__doc__", "__module__",
-                             "__qualname__"):
+                    if k in ("__dict__", "__weakref__"):
                         continue
                     add(k)
-                    inner = getattr(v, "__func__", v)  # staticmethod / classmethod
+                    # staticmethod / classmethod (no getattr: v may be the pair's object)
+                    inner = v.__func__ if _type(v) in (staticmethod, classmethod) else v
                     freeze(inner, depth + 1)
-            elif (obj.__module__ or "").split(".")[0] in _PROVABLE_MODULES | {"builtins"}:
-                add(obj)
-            else:
-                raise _Unprovable
-        elif (t.__module__ or "") == "typing":
-            add(obj)  # typing's special forms and aliases: constants
+                for base in obj.__bases__:
+                    freeze(base, depth + 1)
+                freeze(t, depth + 1)
+        elif _genuine(t) and _type_module(t) == "typing" or t is _GENERIC_ALIAS or \
+                t is _UNION_TYPE:
+            # typing's special forms and aliases, ``list[int]``, ``int | None``: constants
+            # but for their arguments (``Literal[x]`` holds any value x)
+            add(obj)
+            freeze(getattr(obj, "__args__", ()), depth + 1)
+        elif _issubclass(t, enum.Enum) and _genuine(t) and \
+                _type_module(t).split(".")[0] in _PROVABLE_MODULES:
+            add(obj)  # a stdlib enum's member (``re.IGNORECASE``): a constant
         else:
             raise _Unprovable
 
@@ -912,7 +1036,7 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
 
     def statements(body: list) -> bool:
         for st in body:
-            if st.lineno not in executed:
+            if not _ran(st, executed):
                 continue  # never ran: the next passes run the same lines
             if not isinstance(st, ok):
                 return False
@@ -968,7 +1092,7 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
             for child in ast.iter_child_nodes(node):
                 parent[id(child)] = node
     for st in ast.walk(loop):  # the updates: their targets are not in exprs
-        if isinstance(st, ast.AugAssign) and st.lineno in executed and \
+        if isinstance(st, ast.AugAssign) and _ran(st, executed) and \
                 isinstance(st.target, ast.Name) and st.target.id in moved:
             amount = _int_literal(st.value)
             if amount is None or not isinstance(st.op, (ast.Add, ast.Sub)):
@@ -1134,24 +1258,38 @@ def _inlined(loop: ast.While, frame, tree: ast.Module) -> ast.While:
         bodies[name] = ast.Expression(body=expr)  # type: ignore[assignment]
         return bodies[name]
 
-    class Inline(ast.NodeTransformer):
-        def visit_Call(self, node: ast.Call) -> ast.AST:
-            self.generic_visit(node)
-            if not (isinstance(node.func, ast.Name) and _len(node.args) == 1 and
-                    not node.keywords and isinstance(node.args[0], ast.Name)):
-                return node
-            found = body_of(node.func.id)
-            if found is None:
-                return node
-            expr = copy.deepcopy(found.body)  # type: ignore[attr-defined]
-            for n in ast.walk(expr):
-                if isinstance(n, ast.Name):
-                    n.id = node.args[0].id  # every name in it is the parameter
-                n.lineno, n.col_offset = node.lineno, node.col_offset  # type: ignore
-                n.end_lineno = node.end_lineno  # type: ignore[attr-defined]
-            return expr
+    return _Inline(body_of).visit(copy.deepcopy(loop))
 
-    return Inline().visit(copy.deepcopy(loop))
+
+class _Inline(ast.NodeTransformer):
+    """:func:`_inlined`'s rewriting (a class of its own, not one per call: a class made
+    per call is cyclic garbage, which :meth:`HangWatch._clean_heap` counts)."""
+
+    def __init__(self, body_of: Callable[[str], Any]) -> None:
+        self.body_of = body_of
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if not (isinstance(node.func, ast.Name) and _len(node.args) == 1 and
+                not node.keywords and isinstance(node.args[0], ast.Name)):
+            return node
+        found = self.body_of(node.func.id)
+        if found is None:
+            return node
+        expr = copy.deepcopy(found.body)
+        for n in ast.walk(expr):
+            if isinstance(n, ast.Name):
+                n.id = node.args[0].id  # every name in it is the parameter
+            n.lineno, n.col_offset = node.lineno, node.col_offset  # type: ignore
+            n.end_lineno = node.end_lineno  # type: ignore[attr-defined]
+        return expr
+
+
+def _ran(st: ast.stmt, executed: set[int]) -> bool:
+    """May statement ``st`` have run, given the lines that fired a line event?  Any line it
+    spans: its first line may hold no instruction at all (``if (`` with the test on the
+    next line), and a line shared with the statement before fires no event of its own."""
+    return any(line in executed for line in range(st.lineno, (st.end_lineno or st.lineno) + 1))
 
 
 def _step_of(node: ast.AST, v: str) -> int | None:
@@ -1291,6 +1429,9 @@ class HangWatch:
         # a proof that waits for its sinks' growth to be judged (see _judge_growth)
         self.growth: tuple | None = None
         self.prints = False
+        self.attrs: tuple[str, ...] = ()
+        self.collected = 0  # collections that found garbage (see _clean_heap)
+        self.last_collect = -1  # the state count at the last of them
         # states taken / refused / refused for their size (benchmarks read these)
         self.states = self.refused = self.too_large = 0
         self.t_cpu = self.t_wall = 0.0
@@ -1301,6 +1442,7 @@ class HangWatch:
         self.sources = {"<candidate>": program, "<test>": test}
         # may the pair write output? Then a repeated state proves nothing (see _step)
         self.prints = self._may_print(program) or self._may_print(test)
+        self.attrs = self._attributes(program) + self._attributes(test)
         self.armed = True
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_START, 0.001))
 
@@ -1313,6 +1455,60 @@ class HangWatch:
                 self.printing.clear()
             got = self.printing[source] = any(word in source for word in _OUTPUT_WORDS)
         return got
+
+    def _attributes(self, source: str) -> tuple[str, ...]:
+        """The attribute names ``source`` uses (see :func:`_state`'s ``attrs``), cached."""
+        key = "attrs\0" + source
+        got = self.trees.get(key)
+        if got is None:
+            tree = _syntax_tree(source)
+            got = () if tree is None else _tuple(_sorted({
+                n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)}))
+            if _len(self.trees) > 512:
+                self.trees.clear()
+            self.trees[key] = got
+        return got
+
+    def _output_mark(self) -> int:
+        """How much the pair has written so far (stdout and stderr share one file offset),
+        its buffers flushed: a state repeated with more output between is no repeat - a
+        pass that writes fills the output cap and fails inside the limit, whatever name
+        it writes through (``copyright()``, ``re.DEBUG``, a unittest runner)."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        return os.lseek(1, 0, os.SEEK_CUR)
+
+    def _clean_heap(self, since: int) -> bool:
+        """May a proof count now, as far as the heap goes?  Two things no snapshot sees
+        would let a pass that came back to the same state go elsewhere later:
+
+        * finalizers the cyclic GC runs when allocation counts say so - a class of the
+          pair's with a ``__del__`` (one made at run time, say ``type(name, bases,
+          {"__d" + "el__": f})``, which :func:`_finalizes` cannot see): while one exists
+          the pair is disturbed (run again untraced).  Only classes the runner made since
+          its fork are listed (the server freezes its objects out of the GC first);
+        * cyclic garbage the pass leaves: the heap (object addresses, which ``repr`` and
+          the order of a set of functions show) and the GC's counters move although the
+          state repeats.  So the GC collects (no finalizer of the pair's can run: see
+          above); the proof counts only if it found nothing and the last collection was
+          made before the frame's last pass began (``since``: the state count at its
+          previous head), so that the pass's own garbage would have been found.  Garbage
+          found: the proof waits for a later repeat; after a few more such collections
+          (an old object let go mid-pass is garbage once, a pass that makes garbage makes
+          it every time) no proof of this pair counts."""
+        if self.last_collect > since:
+            return False  # a collection ran inside the last pass: wait for the next
+        for obj in gc.get_objects():
+            if _issubclass(_type(obj), type) and not _genuine(obj) and \
+                    any("__del__" in vars(c) for c in obj.__mro__):
+                self.disturbed = True
+                return False
+        found = gc.collect()
+        self.last_collect = self.states
+        if found == 0:
+            return True
+        self.collected += 1
+        return False
 
     def stop(self) -> None:
         """After the pair (whatever happened): no timer, no trace, no held frames."""
@@ -1427,8 +1623,8 @@ class HangWatch:
         """Brent's cycle detection on one frame's states, and the comparison of each
         state with the ones one and two passes back (:func:`_ints_only_move`)."""
         entry = self.frames.get(frame, _MISSING)
-        if entry is None or self.ns is None:
-            return  # unwatchable (or no namespace yet: no proof)
+        if entry is None or self.ns is None or self.collected > _GARBAGE_TRIES:
+            return  # unwatchable (or no namespace yet, or a pass makes garbage: no proof)
         head = frame.f_lineno
         local = frame.f_locals
         sinks = _tuple(s for s in self._sinks(frame.f_code, head) if _type(local.get(s)) is list)
@@ -1437,40 +1633,50 @@ class HangWatch:
         # the sinks' contents (frozen last, with the same alias indices).
         tail: list = []
         try:
-            masked = _state(frame, self.ns, mask_ints=True, sinks=sinks, tail=tail)
+            masked = _state(frame, self.ns, mask_ints=True, sinks=sinks, tail=tail,
+                            attrs=self.attrs)
         except _Aliased:  # a sink something else refers to: an ordinary list
             sinks, tail = (), []
-            masked = _state(frame, self.ns, mask_ints=True)
+            masked = _state(frame, self.ns, mask_ints=True, attrs=self.attrs)
         ints = {k: v for k, v in local.items() if _type(v) is int}
         if _len(masked) + _len(ints) > _STATE_BUDGET:  # the unmasked state's size, sinks aside
             raise _Unprovable("size")
+        mark = self._output_mark()
         whole = tail[0] if sinks else ()
         # no whole state when the sinks are too large to freeze: no repeat of it either
-        state = None if whole is None else (masked, _tuple(ints.values()), whole)
+        state = None if whole is None else (masked, _tuple(ints.values()), whole, mark)
         self.states += 1
-        # the state masked, its ints, the lines run since, its sinks (identity, length)
-        record = (masked, ints, {head}, _tuple((id(local[s]), _len(local[s])) for s in sinks))
+        # the state masked, its ints, the lines run since, its sinks (identity, length),
+        # the output written so far
+        record = (masked, ints, {head}, _tuple((id(local[s]), _len(local[s])) for s in sinks),
+                  mark, self.states)
         if entry is _MISSING:
             # tortoise, power, steps since it moved; the last record, the one before
             self.frames[frame] = [state, 1, 1, record, None]
             return
+        # (a printing pair may fill the output cap: no proof of a repeat)
         if state is not None and state == entry[0] and not self.prints:
-            self.proved = True  # (a printing pair may fill the output cap: no proof)
-            return
-        tree = None
-        for back in (entry[3], entry[4]):  # one pass back, two passes back
-            if back is None or masked != back[0] or ints.keys() != back[1].keys() or \
-                    [i for i, _ in back[3]] != [i for i, _ in record[3]]:
-                continue
-            moved = {k: (back[1][k], v) for k, v in ints.items() if back[1][k] != v}
-            executed = back[2] if back is entry[3] else back[2] | entry[3][2]
-            tree = tree or self._tree(frame.f_code.co_filename)
-            if _ints_only_move(tree, head, executed, moved, frame, sinks):
-                if back[3] == record[3]:
-                    self.proved = True  # nothing grew: no memory needed
-                else:
-                    self._measure_growth(frame, sinks)
+            if self._clean_heap(entry[3][5]):
+                self.proved = True
                 return
+        else:
+            tree = None
+            for back in (entry[3], entry[4]):  # one pass back, two passes back
+                if back is None or masked != back[0] or ints.keys() != back[1].keys() or \
+                        [i for i, _ in back[3]] != [i for i, _ in record[3]] or \
+                        mark != back[4]:
+                    continue
+                moved = {k: (back[1][k], v) for k, v in ints.items() if back[1][k] != v}
+                executed = back[2] if back is entry[3] else back[2] | entry[3][2]
+                tree = tree or self._tree(frame.f_code.co_filename)
+                if _ints_only_move(tree, head, executed, moved, frame, sinks):
+                    if not self._clean_heap(entry[3][5]):
+                        break  # garbage: a later pass may prove it (see _clean_heap)
+                    if back[3] == record[3]:
+                        self.proved = True  # nothing grew: no memory needed
+                    else:
+                        self._measure_growth(frame, sinks)
+                    return
         entry[4], entry[3] = entry[3], record
         if entry[2] == entry[1]:
             entry[0], entry[1], entry[2] = state, entry[1] * 2, 0
@@ -1497,7 +1703,7 @@ class HangWatch:
         which :meth:`_judge_growth` sees how fast its sinks grow."""
         lists = [frame.f_locals[s] for s in sinks]
         self._untrace()
-        self.growth = (lists, [_len(x) for x in lists], _thread_time())
+        self.growth = (lists, [_len(x) for x in lists], _thread_time(), _address_space())
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _GROWTH_WINDOW, 0.001))
 
     def _judge_growth(self, frame) -> None:
@@ -1505,11 +1711,13 @@ class HangWatch:
         does only if, at twice the measured rate for a whole limit more, the pair's
         address space stays under its limit (and its cgroup's memory under that limit),
         counting per appended item 18 bytes of list (8 bytes a slot, over-allocated by
-        1/8, and copied once when the list is moved) and the item itself when it is a
-        new object.  Then the real run reaches the time limit before the memory limit:
+        1/8, and copied once when the list is moved) and the largest of the last items
+        appended (up to 4096 of them; a pass may append a large item, then a small one)
+        - or, if more, what the address space grew by in the window, at the same rate.  Then
+        the real run reaches the time limit before the memory limit:
         a TIMEOUT, as proved.  Otherwise the pair just runs on untraced (it was traced:
         if it ends - a MemoryError - it is run again untraced for its verdict)."""
-        lists, before, cpu0 = self.growth  # type: ignore[misc]
+        lists, before, cpu0, space0 = self.growth  # type: ignore[misc]
         self.growth = None
         inside = frame
         while inside is not None and inside.f_code is not _RUN_PAIR_CODE:
@@ -1517,14 +1725,21 @@ class HangWatch:
         spent = _thread_time() - cpu0
         if inside is None or spent < self.limit * _GROWTH_WINDOW * 0.5:
             return
-        need = 64 << 20  # allocator granularity and slack
+        need = 0
         for x, n in zip(lists, before):
-            more = 2.0 * (_len(x) - n) / spent * self.limit
-            item = x[-1] if x else None
-            size = 0 if item is None or _type(item) is bool or (
-                _type(item) is int and -5 <= item <= 256) else sys.getsizeof(item) + 16
+            new = _len(x) - n
+            more = 2.0 * new / spent * self.limit
+            # an item's size: the largest of the last ones appended (a pass may append a
+            # large item and then a small one: the last alone says nothing)
+            size = 0
+            for item in x[-min(new, 4096):] if new > 0 else ():
+                if not (_type(item) is bool or _type(item) is int and -5 <= item <= 256):
+                    size = max(size, sys.getsizeof(item) + 16)
             need += int(18 * (_len(x) + more) + size * more)
-        if not _memory_room(need):
+        # or, if more, what the address space grew by in the window, at the same rate
+        grown = _address_space() - space0
+        need = max(need, int(2.0 * max(grown, 0) / spent * self.limit))
+        if not _memory_room(need + (64 << 20)):  # allocator granularity and slack
             return
         self.proved = self.abandon = True
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_WINDOW, 0.001))
@@ -2168,15 +2383,35 @@ def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_c
         return verdict
     if _CUT.unpack_from(shm, _CUT_AT)[0] == i:  # cut at its limit (run_pair caught _Cut)
         return TIMEOUT
+    _forget_output()  # the run again starts, as a fresh run, with no output written
     _HDR.pack_into(shm, 0, i, _monotonic(), _thread_time())  # a fresh budget, untraced
     return run_pair(program_code, test_code, kind, class_name)
+
+
+def _forget_output() -> None:
+    """Drop what the pair wrote so far (flushed, then the output file emptied): its output
+    cap counts from zero again."""
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BaseException:
+        pass
+    try:
+        os.ftruncate(1, 0)
+        os.lseek(1, 0, os.SEEK_SET)
+    except OSError:
+        pass
 
 
 # --------------------------------------------------------------------------- server side
 
 def _compile(source: str, name: str):
+    """``source`` compiled as a fresh interpreter compiles it: ``dont_inherit``, or the
+    ``from __future__ import annotations`` of this module would apply to it too (then an
+    annotation naming nothing - ``def f(x: List[int])`` without the import - is no
+    NameError, and annotations are strings)."""
     try:
-        return compile(source, name, "exec")
+        return compile(source, name, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, OverflowError, MemoryError, RecursionError):
         return None
 

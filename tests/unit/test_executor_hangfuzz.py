@@ -8,6 +8,7 @@ real CPU limits."""
 
 from __future__ import annotations
 
+import gc
 import mmap
 import random
 from pathlib import Path
@@ -239,12 +240,14 @@ def _in_process(program: str, test: str, monkeypatch) -> tuple:
     monkeypatch.setattr(worker, "_ints_only_move", spy)
     watch = worker.HangWatch(0.04, mmap.mmap(-1, 4096))
     ns = worker._fresh_namespace()
+    gc.freeze()  # as the server before it forks a runner (see HangWatch._clean_heap)
     watch.start(0, ns, program, test)
     try:
         got = worker.run_pair(compile(program, "<candidate>", "exec"),
                               compile(test, "<test>", "exec"), "assert", None, ns)
     finally:
         watch.stop()
+        gc.unfreeze()
         monkeypatch.undo()
     return watch, got, asked
 

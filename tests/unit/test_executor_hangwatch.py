@@ -3,6 +3,7 @@ nothing else may change verdict.  Real fork servers, real CPU limits."""
 
 from __future__ import annotations
 
+import gc
 import json
 import mmap
 import sys
@@ -225,14 +226,19 @@ def test_a_sink_that_would_run_out_of_memory_keeps_the_verdict_of_a_real_run(
 
 
 def _run_in_watch(watch: worker.HangWatch, program: str, test: str) -> int:
-    """Run one pair in-process (the runner's own mechanics) under ``watch``: its verdict."""
+    """Run one pair in-process (the runner's own mechanics) under ``watch``: its verdict.
+    The objects this process made so far are frozen out of the GC, as the server's are
+    when it forks a runner (pytest's own classes must not count as the pair's, see
+    HangWatch._clean_heap)."""
     ns = worker._fresh_namespace()
+    gc.freeze()
     watch.start(0, ns, program, test)
     try:
         return worker.run_pair(compile(program, "<candidate>", "exec"),
                                compile(test, "<test>", "exec"), "assert", None, ns)
     finally:
         watch.stop()
+        gc.unfreeze()
 
 
 def _run_watched(cls: type, name: str) -> tuple:

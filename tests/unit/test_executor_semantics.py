@@ -152,6 +152,7 @@ LEAKY_TESTS = [
     _a("print('y' * 10 ** 6)\nassert add(2, 3) == 5"),
     _a("import sys\nassert sys.stdin.read() == ''"),
     _a("import string, hashlib, datetime, fractions\nassert string.digits"),
+    _a("def g(x: NotDefined):\n    pass"),  # evaluated at the def: a NameError
 ]
 
 MODULE_LEVEL_CANDIDATES = [
@@ -164,6 +165,9 @@ MODULE_LEVEL_CANDIDATES = [
     "def add(a, b):\n    return a + b\n\n\nadd(1, 2) + input()\n",  # reads stdin at import
     # a failing module-level assert: FAIL for every pair, as a fresh interpreter says
     "def add(a, b):\n    return a + b\n\n\nassert add(1, 1) == 3\n",
+    # an annotation naming nothing: a NameError at the def in a fresh interpreter (no
+    # ``from __future__ import annotations`` may leak into the candidate's compile)
+    "def add(a: List[int], b: int) -> int:\n    return a + b\n",
     "print('x' * 100000)\n\n\ndef add(a, b):\n    return a - b\n",
 ]
 
