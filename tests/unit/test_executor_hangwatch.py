@@ -119,7 +119,7 @@ ENDS["for"] = ("def f():\n    t = 0\n    for k in [1] * 1500000:\n        x = 0\
 # ints that move but do end the loop: the monotone proof (worker._ints_only_move) must
 # refuse each - a bound not yet passed, an index, a second counter still short of its bound
 ENDS["counter"] = ("def f():\n    i = 0\n    while True:\n        i += 1\n"
-                   "        if i > 3000000:\n            return i\n")
+                   "        if i > 12000000:\n            return i\n")
 ENDS["index"] = ("def f():\n    xs = (0,) * 1000\n    i = -1001\n    try:\n"
                  "        while True:\n            i += 1\n"
                  "            for _ in range(5000):\n                pass\n"
@@ -131,7 +131,7 @@ ENDS["range"] = ("def f():\n    j = 0\n    t = 0\n    while t < 2000000:\n"
                  "        t += 1\n        for _ in range(j, 3):\n            pass\n"
                  "        j += 1\n    return j\n")
 EXPECTED = {"for": "3", "callee": "1500000", "global": "2000001 % 3", "closure": "1500001 % 3",
-            "default": "1500001 % 3", "counter": "3000001", "index": "2000000",
+            "default": "1500001 % 3", "counter": "12000001", "index": "2000000",
             "slice": "2000001", "range": "2000000"}
 EXPECTED["index"] = "1000"
 
