@@ -1228,10 +1228,14 @@ def _inlined(loop: ast.While, frame, tree: ast.Module) -> ast.While:
         if fc.co_filename != code.co_filename or fc.co_argcount != 1 or \
                 fc.co_kwonlyargcount or fc.co_flags & (0x04 | 0x08 | _GENERATOR_FLAGS):
             return None
+        # the def whose code this is: by the code's own name (``__name__`` is the
+        # function's, which functools.update_wrapper sets - on a lambda of that line,
+        # say) and first line, which no other def shares
         defs = [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)
-                and n.name == fn.__name__ and n.lineno == fc.co_firstlineno
+                and n.name == fc.co_name and n.lineno == fc.co_firstlineno
                 and not n.decorator_list]
-        if _len(defs) != 1 or defs[0].args.posonlyargs:
+        if _len(defs) != 1 or defs[0].args.posonlyargs or \
+                defs[0].args.args[0].arg != fc.co_varnames[0]:
             return None
         param = defs[0].args.args[0].arg
         stmts = [st for st in defs[0].body if not (

@@ -14,7 +14,7 @@ import random
 from pathlib import Path
 
 import pytest
-from worker_server import WorkerServer
+from worker_server import WorkerServer, private_output
 
 from coderm_evalplus.execute import worker
 from coderm_evalplus.model import Verdict
@@ -240,15 +240,16 @@ def _in_process(program: str, test: str, monkeypatch) -> tuple:
     monkeypatch.setattr(worker, "_ints_only_move", spy)
     watch = worker.HangWatch(0.04, mmap.mmap(-1, 4096))
     ns = worker._fresh_namespace()
-    gc.freeze()  # as the server before it forks a runner (see HangWatch._clean_heap)
-    watch.start(0, ns, program, test)
-    try:
-        got = worker.run_pair(compile(program, "<candidate>", "exec"),
-                              compile(test, "<test>", "exec"), "assert", None, ns)
-    finally:
-        watch.stop()
-        gc.unfreeze()
-        monkeypatch.undo()
+    codes = compile(program, "<candidate>", "exec"), compile(test, "<test>", "exec")
+    with private_output():  # the watch reads the output offset, as in a runner
+        gc.freeze()  # as the server before it forks a runner (see HangWatch._clean_heap)
+        watch.start(0, ns, program, test)  # (its CPU timer runs from here)
+        try:
+            got = worker.run_pair(*codes, "assert", None, ns)
+        finally:
+            watch.stop()
+            gc.unfreeze()
+            monkeypatch.undo()
     return watch, got, asked
 
 

@@ -245,6 +245,17 @@ def f():
             return 1
         b, c, d, e = c, d, e, -(-a)
 """, "assert f() == 1", PASS),
+    # the int proof judges g(n) as the body of the def named g at g's first line: here g
+    # is a lambda from that line (an annotation) renamed "g" by functools.update_wrapper
+    ("inlined_function_is_another", """
+import functools
+def g(m: (lambda m: m + 1 if m < 12000000 else 0)): return m + 1
+g = functools.update_wrapper(g.__annotations__['m'], g)
+def f(n):
+    while n > 0:
+        n = g(n)
+    return n
+""", "assert f(1) == 0", PASS),
     ("fullwidth_print", "def f():\n    while True:\n        \uff50\uff52\uff49\uff4e\uff54('x')\n"
      "        sum(range(100))\n", "assert f() == 1", ERROR),
     ("copyright", "def f():\n    while True:\n        copyright()\n        sum(range(5000))\n",

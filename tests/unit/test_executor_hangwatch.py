@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from worker_server import WorkerServer
+from worker_server import WorkerServer, private_output
 
 from coderm_evalplus.execute import worker
 from coderm_evalplus.execute.worker import _loop_lines, hang_provable
@@ -231,14 +231,15 @@ def _run_in_watch(watch: worker.HangWatch, program: str, test: str) -> int:
     when it forks a runner (pytest's own classes must not count as the pair's, see
     HangWatch._clean_heap)."""
     ns = worker._fresh_namespace()
-    gc.freeze()
-    watch.start(0, ns, program, test)
-    try:
-        return worker.run_pair(compile(program, "<candidate>", "exec"),
-                               compile(test, "<test>", "exec"), "assert", None, ns)
-    finally:
-        watch.stop()
-        gc.unfreeze()
+    codes = compile(program, "<candidate>", "exec"), compile(test, "<test>", "exec")
+    with private_output():
+        gc.freeze()
+        watch.start(0, ns, program, test)  # (its CPU timer runs from here)
+        try:
+            return worker.run_pair(*codes, "assert", None, ns)
+        finally:
+            watch.stop()
+            gc.unfreeze()
 
 
 def _run_watched(cls: type, name: str) -> tuple:

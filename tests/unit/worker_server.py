@@ -4,9 +4,12 @@ the executor in between."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -40,3 +43,25 @@ class WorkerServer:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def private_output():
+    """fds 1 and 2 on a file of their own while a pair runs in-process, as in a runner:
+    the watch reads the output offset (HangWatch._output_mark), and pytest's capture file
+    is shared with the worker servers earlier tests started, whose writes move it."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as out:
+        os.dup2(out.fileno(), 1)
+        os.dup2(out.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
