@@ -850,6 +850,16 @@ class _Aliased(_Unprovable):
 # Builtins a loop may call and still be judged by _ints_only_move: on plain values they
 # run no code of the program's and change nothing.
 _PURE_CALLS = frozenset({"len", "sum", "range", "min", "max", "abs"})
+# Builtins, and functions of the ``math`` module (``math.sqrt(n)``, the module bound to a
+# name the pass does not store), a loop may call on arguments in which no moved int
+# appears at all (anat5): on plain values they compute a value and nothing else, and such
+# arguments are in every later pass the values they were in the observed one (see
+# _ints_only_move's docstring), so the call returns the same and raises no more than it
+# did.  Not on any form of a moved int: ``str(range(v, n))`` shows the start of an empty
+# range, which moves.
+_PURE_CALLS_FIXED = frozenset({"int", "str"})
+_PURE_MATH = frozenset({"sqrt", "isqrt", "floor", "ceil", "log", "log2", "log10", "exp",
+                        "fabs", "gcd", "trunc", "pow"})
 _SEQUENCES = (list, tuple, str, bytes)
 
 
@@ -887,9 +897,32 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     Two passes apart this is a period-2 loop (alternating branches), the pass being the
     two.  A call of a small function of the program is judged as the expression it
     evaluates (:func:`_inlined`).  Lines that ran are judged whole; only calls of
-    :data:`_PURE_CALLS` (without keywords: no ``key=``), of such functions and sink
-    appends are allowed - so nothing is printed - no item
-    or attribute stores, ``del``, ``try``, ``with``, nested scopes or imports."""
+    :data:`_PURE_CALLS` (without keywords: no ``key=``), of :data:`_PURE_MATH` through
+    the ``math`` module, of such functions and sink appends are allowed - so nothing is
+    printed - no item or attribute stores, ``del``, ``try``, ``with``, nested scopes or
+    imports.
+
+    Values no moved int reaches (anat5).  The pass is a deterministic function of the
+    state at its start, and the next pass starts from a state equal but for the moved
+    ints (shifted) and the sinks (longer).  So every expression of the pass in which no
+    moved int appears, and no sink (a sink appears only as its own update's receiver or
+    operand, see below), has in the next pass the very value it had in the observed
+    one: by induction over the pass's steps, each takes the same path (the decisions
+    are the same, as argued above) from the same values.  Hence: (a) a call of a pure
+    function (``int``, ``str``, ``math.sqrt``...) on such arguments returns what it
+    returned - it did not raise then, so it does not now; (b) ``sink.append(e)`` may
+    append any such ``e`` (the same value each pass; its memory is judged by
+    :meth:`HangWatch._judge_growth`); (c) a *write-only* moved int - one the pass uses
+    only as the target of ``v += e`` / ``v -= e``, read nowhere, not even in ``e`` - may
+    move by any such ``e``, in either direction: its value decides nothing, so the path
+    is the same whatever it holds (an int plus an int cannot raise; had ``e`` not been
+    an int, ``v`` would no longer be an int and the states' int keys would differ); (d)
+    a *text sink* (:func:`_loop_text_sinks`: a local ``str`` the loop uses only as
+    ``s = s + e``, ``s = e + s`` or ``s += e``, ``s`` not in ``e``) is a sink like an
+    append-only list: its contents decide nothing, and ``e`` is the same string each
+    pass, so the concatenation that did not raise then does not now (memory aside:
+    judged like a list's growth).  A moved int inside any call but a sink append, or in
+    the amount of another int's update, is refused as before."""
     if tree is None:
         return False
     loops = [n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
@@ -918,7 +951,8 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
                 return False
             if isinstance(st, ast.AugAssign) and not (
                     isinstance(st.target, ast.Name) and (st.target.id in moved or _type(
-                        local.get(st.target.id)) is int)):
+                        local.get(st.target.id)) is int or st.target.id in sinks and _type(
+                            local.get(st.target.id)) is str)):
                 return False  # += on a container changes it in place (and its aliases)
             for child in ast.iter_child_nodes(st):
                 if isinstance(child, ast.expr):
@@ -952,24 +986,40 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
             if isinstance(node, ast.Call):
                 if _sink_append(node, sinks):
                     arg = node.args[0]
-                    # what is appended: no new object but an int (memory: see
-                    # _judge_growth), nothing that can raise
+                    # what is appended: a moved int (or v + c), or anything no moved int
+                    # reaches - the same value in every pass (its calls are checked as
+                    # all calls are; the memory of new objects: see _judge_growth)
                     if not (isinstance(arg, ast.Constant) or isinstance(arg, ast.Name) and (
                             arg.id in moved or arg.id not in stores
                             or _type(local.get(arg.id)) is int) or any(
-                                _step_of(arg, v) is not None for v in moved)):
+                                _step_of(arg, v) is not None for v in moved)
+                            or not any(isinstance(n, ast.Name) and n.id in moved
+                                       for n in ast.walk(arg))):
                         return False
                 elif not (isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS
                           and node.func.id not in local and node.func.id not in glob
                           and not node.keywords):
-                    return False
+                    if any(isinstance(n, ast.Name) and n.id in moved for n in ast.walk(node)):
+                        return False
+                    if not (isinstance(node.func, ast.Name) and not node.keywords and
+                            node.func.id in _PURE_CALLS_FIXED and node.func.id not in local
+                            and node.func.id not in glob) and not _math_call(
+                                node, stores, local, glob, code.co_varnames):
+                        return False
             if isinstance(node, ast.Name) and node.id in moved:
                 names.append(node)
             for child in ast.iter_child_nodes(node):
                 parent[id(child)] = node
+    # write-only ints (anat5): moved ints the pass uses only as ``v += e`` / ``v -= e``
+    # targets - read nowhere, so their values decide nothing (see the docstring)
+    written = {v for v in moved if all(
+        isinstance(parent.get(id(n)), ast.AugAssign) and parent[id(n)].target is n and
+        isinstance(parent[id(n)].op, (ast.Add, ast.Sub)) for n in names if n.id == v)}
     for st in ast.walk(loop):  # the updates: their targets are not in exprs
         if isinstance(st, ast.AugAssign) and st.lineno in executed and \
                 isinstance(st.target, ast.Name) and st.target.id in moved:
+            if st.target.id in written:
+                continue  # e has no moved int in it: the names check below sees to that
             amount = _int_literal(st.value)
             if amount is None or not isinstance(st.op, (ast.Add, ast.Sub)):
                 return False
@@ -1070,6 +1120,20 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
             return False
         return False
     return True
+
+
+def _math_call(node: ast.Call, stores: set[str], local: dict, glob: dict,
+               code_locals: tuple) -> bool:
+    """Is ``node`` ``m.f(...)`` (no keywords) with ``m`` a name the pass does not store,
+    bound to the ``math`` module, and ``f`` in :data:`_PURE_MATH`?"""
+    func = node.func
+    if node.keywords or not isinstance(func, ast.Attribute) or func.attr not in _PURE_MATH \
+            or not isinstance(func.value, ast.Name) or func.value.id in stores:
+        return False
+    name = func.value.id
+    module = local.get(name, _MISSING) if name in local or name in code_locals else \
+        glob.get(name, _MISSING)
+    return _type(module) is _ModuleType and module.__name__ == "math"
 
 
 def _inlined(loop: ast.While, frame, tree: ast.Module) -> ast.While:
@@ -1208,6 +1272,47 @@ def _loop_sinks(loop: ast.While, code) -> tuple[str, ...]:
                          and n not in code.co_cellvars and n not in code.co_freevars))
 
 
+def _loop_text_sinks(loop: ast.While, code) -> tuple[str, ...]:
+    """The plain locals of ``code`` that the loop uses only as ``s = s + e``, ``s = e + s``
+    or ``s += e`` statements (anywhere in the loop; ``s`` nowhere else, not in ``e``
+    either): *text sinks* (anat5).  Like :func:`_loop_sinks`' lists, nothing in the loop
+    reads what they hold - a concatenation only makes a longer value of them - and they
+    are not cells.  The watch takes them as sinks only while they hold a ``str`` (an
+    immutable value: another name bound to an older one sees no change, so unlike a
+    list an alias reads nothing of what the loop adds)."""
+    parent: dict[int, ast.AST] = {}
+    for node in ast.walk(loop):
+        for child in ast.iter_child_nodes(node):
+            parent[id(child)] = node
+    good: set[str] = set()
+    bad: set[str] = set()
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Name):
+            at = parent.get(id(node))
+            ok = False
+            if isinstance(node.ctx, ast.Store):
+                ok = isinstance(at, ast.AugAssign) and at.target is node and \
+                    isinstance(at.op, ast.Add) or isinstance(at, ast.Assign) and \
+                    at.targets == [node] and isinstance(at.value, ast.BinOp) and \
+                    isinstance(at.value.op, ast.Add) and any(
+                        isinstance(side, ast.Name) and side.id == node.id
+                        for side in (at.value.left, at.value.right))
+            elif isinstance(node.ctx, ast.Load) and isinstance(at, ast.BinOp) and \
+                    isinstance(at.op, ast.Add) and (at.left is node or at.right is node):
+                other = at.right if at.left is node else at.left
+                st = None if isinstance(other, ast.Name) and other.id == node.id else \
+                    parent.get(id(at))  # s = s + s reads it (and doubles it): refused
+                ok = isinstance(st, ast.Assign) and st.value is at and st.targets and \
+                    isinstance(st.targets[0], ast.Name) and st.targets[0].id == node.id
+            (good if ok else bad).add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bad.update(node.names)
+        elif isinstance(node, ast.arg):
+            bad.add(node.arg)
+    return _tuple(sorted(n for n in good - bad if n in code.co_varnames
+                         and n not in code.co_cellvars and n not in code.co_freevars))
+
+
 _FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE,
             ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
 
@@ -1245,6 +1350,35 @@ def _unchanging(node: ast.AST, stores: set[str], moved: dict, local: dict, glob:
     if node.id in code_locals:
         return None  # a local not bound yet: never the global of that name
     return glob.get(node.id)
+
+
+def _item_bytes(obj, budget: int = 4096) -> int | None:
+    """Bytes an appended item may take as a new object: 0 for the cached singletons
+    (None, bools, small ints), ``sys.getsizeof`` + 16 for other scalars, and for tuples,
+    lists, dicts, frozensets and sets their own size plus their items' (each counted as
+    new: an overestimate); None for anything else or more than ``budget`` objects."""
+    todo = [obj]
+    total = 0
+    while todo:
+        x = todo.pop()
+        budget -= 1
+        if budget < 0:
+            return None
+        t = _type(x)
+        if x is None or t is bool or (t is int and -5 <= x <= 256):
+            continue
+        if t in (int, float, str, bytes, complex):
+            total += sys.getsizeof(x) + 16
+        elif t in (tuple, list, frozenset, set):
+            total += sys.getsizeof(x) + 16
+            todo.extend(x)
+        elif t is dict:
+            total += sys.getsizeof(x) + 16
+            todo.extend(x.keys())
+            todo.extend(x.values())
+        else:
+            return None
+    return total
 
 
 class _Abandon(BaseException):
@@ -1408,8 +1542,16 @@ class HangWatch:
         except (_Unprovable, RecursionError, MemoryError) as exc:
             self.refused += 1
             self.too_large += exc.args == ("size",)
-            self.frames.pop(frame, None)
-            self.frames[frame] = None  # this frame cannot be watched any more
+            entry = self.frames.get(frame, _MISSING)
+            if exc.args == ("size",) and _type(exc) is _Unprovable and entry is not None:
+                # (anat5) too large here, where a list is whole that another loop's head
+                # masks as its sink: no state at this head, but the frame's other heads
+                # still count - this line ran between two of their states
+                if entry is not _MISSING:
+                    entry[3][2].add(frame.f_lineno)
+            else:
+                self.frames.pop(frame, None)
+                self.frames[frame] = None  # this frame cannot be watched any more
             if _issubclass(sys.exc_info()[0], (RecursionError, MemoryError)):
                 self.disturbed = True
         except Exception:
@@ -1431,7 +1573,9 @@ class HangWatch:
             return  # unwatchable (or no namespace yet: no proof)
         head = frame.f_lineno
         local = frame.f_locals
-        sinks = _tuple(s for s in self._sinks(frame.f_code, head) if _type(local.get(s)) is list)
+        lists, texts = self._sinks(frame.f_code, head)
+        sinks = _tuple(s for s in lists if _type(local.get(s)) is list) + \
+            _tuple(s for s in texts if _type(local.get(s)) is str)
         # One freeze serves every proof: the whole state is the masked one plus the int
         # locals' values (an int is a plain scalar: masking it moves no alias index) plus
         # the sinks' contents (frozen last, with the same alias indices).
@@ -1449,7 +1593,9 @@ class HangWatch:
         state = None if whole is None else (masked, _tuple(ints.values()), whole)
         self.states += 1
         # the state masked, its ints, the lines run since, its sinks (identity, length)
-        record = (masked, ints, {head}, _tuple((id(local[s]), _len(local[s])) for s in sinks))
+        # (a text sink is a new object whenever it grows: its kind stands for its identity)
+        record = (masked, ints, {head}, _tuple((
+            id(local[s]) if _type(local[s]) is list else str, _len(local[s])) for s in sinks))
         if entry is _MISSING:
             # tortoise, power, steps since it moved; the last record, the one before
             self.frames[frame] = [state, 1, 1, record, None]
@@ -1476,16 +1622,18 @@ class HangWatch:
             entry[0], entry[1], entry[2] = state, entry[1] * 2, 0
         entry[2] += 1
 
-    def _sinks(self, code, head: int) -> tuple[str, ...]:
-        """The append-only local lists of the ``while`` loop whose body starts at ``head``
-        (:func:`_loop_sinks`), cached per code object and head."""
+    def _sinks(self, code, head: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The append-only local lists and the text sinks of the ``while`` loop whose
+        body starts at ``head`` (:func:`_loop_sinks`, :func:`_loop_text_sinks`), cached
+        per code object and head."""
         key = (code, head)
         names = self.sinkinfo.get(key)
         if names is None:
             tree = self._tree(code.co_filename)
             loops = [n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
                      and n.body[0].lineno == head] if tree is not None else []
-            names = _loop_sinks(loops[0], code) if _len(loops) == 1 else ()
+            names = (_loop_sinks(loops[0], code), _loop_text_sinks(loops[0], code)) \
+                if _len(loops) == 1 else ((), ())
             if _len(self.sinkinfo) > 512:
                 self.sinkinfo.clear()
             self.sinkinfo[key] = names
@@ -1497,7 +1645,8 @@ class HangWatch:
         which :meth:`_judge_growth` sees how fast its sinks grow."""
         lists = [frame.f_locals[s] for s in sinks]
         self._untrace()
-        self.growth = (lists, [_len(x) for x in lists], _thread_time())
+        # the frame too: a text sink is a new object each time it grows (read it again)
+        self.growth = (frame, sinks, [_len(x) for x in lists], _thread_time())
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _GROWTH_WINDOW, 0.001))
 
     def _judge_growth(self, frame) -> None:
@@ -1508,9 +1657,23 @@ class HangWatch:
         1/8, and copied once when the list is moved) and the item itself when it is a
         new object.  Then the real run reaches the time limit before the memory limit:
         a TIMEOUT, as proved.  Otherwise the pair just runs on untraced (it was traced:
-        if it ends - a MemoryError - it is run again untraced for its verdict)."""
-        lists, before, cpu0 = self.growth  # type: ignore[misc]
+        if it ends - a MemoryError - it is run again untraced for its verdict).
+
+        anat5: an appended item may be any value no moved int reaches (the same value each
+        pass, but maybe a new object each time): counted at :func:`_item_bytes` of the
+        largest of the last 256 items (a pass appends the same values each period), and
+        no proof if one of them is not a plain value.  A text sink (a ``str``, see
+        :func:`_loop_text_sinks`) counts 3 bytes per byte of its final size: while
+        ``s + e`` is built the old value is alive too, and the frame's locals snapshot
+        (the watch read it) may hold one more old value.  Growth per CPU second does not
+        speed up: every pass does the same work on longer sinks and larger ints, so
+        twice the measured rate bounds it."""
+        loop_frame, sinks, before, cpu0 = self.growth  # type: ignore[misc]
         self.growth = None
+        try:
+            lists = [loop_frame.f_locals[s] for s in sinks]
+        except (KeyError, AttributeError):
+            return
         inside = frame
         while inside is not None and inside.f_code is not _RUN_PAIR_CODE:
             inside = inside.f_back
@@ -1520,9 +1683,17 @@ class HangWatch:
         need = 64 << 20  # allocator granularity and slack
         for x, n in zip(lists, before):
             more = 2.0 * (_len(x) - n) / spent * self.limit
-            item = x[-1] if x else None
-            size = 0 if item is None or _type(item) is bool or (
-                _type(item) is int and -5 <= item <= 256) else sys.getsizeof(item) + 16
+            if _type(x) is str:
+                width = min(4, max(1, -(-(sys.getsizeof(x) - sys.getsizeof("")) //
+                                       max(_len(x), 1))))
+                need += int(3 * width * (_len(x) + more))
+                continue
+            size = 0
+            for item in x[-256:]:
+                got = _item_bytes(item)
+                if got is None:
+                    return  # not a plain value: its memory is not known
+                size = max(size, got)
             need += int(18 * (_len(x) + more) + size * more)
         if not _memory_room(need):
             return
