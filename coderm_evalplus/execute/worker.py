@@ -528,6 +528,7 @@ _PROOF_START = 0.05  # fraction of the limit a pair runs before it is watched
 _PROOF_WINDOW = 0.03  # fraction of the limit (CPU) the watch may last, uncharged
 _STATE_BUDGET = 20000  # tokens a state may have; a larger one proves nothing
 _GROWTH_WINDOW = 0.02  # fraction of the limit (CPU) a sink's growth is measured, untraced
+_PERIOD_ITEMS = 65536  # items a sink may take a period and its growth still be judged
 
 
 def _memory_room(need: int) -> bool:
@@ -1352,17 +1353,19 @@ def _unchanging(node: ast.AST, stores: set[str], moved: dict, local: dict, glob:
     return glob.get(node.id)
 
 
-def _item_bytes(obj, budget: int = 4096) -> int | None:
+def _item_bytes(obj, budget: list[int]) -> int | None:
     """Bytes an appended item may take as a new object: 0 for the cached singletons
     (None, bools, small ints), ``sys.getsizeof`` + 16 for other scalars, and for tuples,
     lists, dicts, frozensets and sets their own size plus their items' (each counted as
-    new: an overestimate); None for anything else or more than ``budget`` objects."""
+    new: an overestimate); None for anything else or once more objects were looked at
+    than ``budget[0]`` had left (shared by the calls for one judgement, red6: a period
+    may append many items)."""
     todo = [obj]
     total = 0
     while todo:
         x = todo.pop()
-        budget -= 1
-        if budget < 0:
+        budget[0] -= 1
+        if budget[0] < 0:
             return None
         t = _type(x)
         if x is None or t is bool or (t is int and -5 <= x <= 256):
@@ -1614,8 +1617,9 @@ class HangWatch:
             if _ints_only_move(tree, head, executed, moved, frame, sinks):
                 if back[3] == record[3]:
                     self.proved = True  # nothing grew: no memory needed
-                else:
-                    self._measure_growth(frame, sinks)
+                else:  # (red6) with how many items each sink takes a period
+                    self._measure_growth(frame, sinks, [
+                        n - m for (_, n), (_, m) in zip(record[3], back[3])])
                 return
         entry[4], entry[3] = entry[3], record
         if entry[2] == entry[1]:
@@ -1639,14 +1643,15 @@ class HangWatch:
             self.sinkinfo[key] = names
         return names
 
-    def _measure_growth(self, frame, sinks: tuple) -> None:
+    def _measure_growth(self, frame, sinks: tuple, per: list[int]) -> None:
         """A loop proved endless but for its memory: stop tracing (the window so far is
         not charged) and let it run untraced for ``_GROWTH_WINDOW`` of the limit, after
-        which :meth:`_judge_growth` sees how fast its sinks grow."""
+        which :meth:`_judge_growth` sees how fast its sinks grow.  ``per``: how many
+        items each sink took in the proof's period (one or two passes)."""
         lists = [frame.f_locals[s] for s in sinks]
         self._untrace()
         # the frame too: a text sink is a new object each time it grows (read it again)
-        self.growth = (frame, sinks, [_len(x) for x in lists], _thread_time())
+        self.growth = (frame, sinks, [_len(x) for x in lists], _thread_time(), per)
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _GROWTH_WINDOW, 0.001))
 
     def _judge_growth(self, frame) -> None:
@@ -1661,14 +1666,16 @@ class HangWatch:
 
         anat5: an appended item may be any value no moved int reaches (the same value each
         pass, but maybe a new object each time): counted at :func:`_item_bytes` of the
-        largest of the last 256 items (a pass appends the same values each period), and
-        no proof if one of them is not a plain value.  A text sink (a ``str``, see
+        largest of the items of a whole period (the last as many as the period appended:
+        a pass appends the same values each period; red6: not the last 256, which a
+        period's many small items after one large one hid), and no proof if one of them
+        is not a plain value or a period appends more than :data:`_PERIOD_ITEMS`.  A text sink (a ``str``, see
         :func:`_loop_text_sinks`) counts 3 bytes per byte of its final size: while
         ``s + e`` is built the old value is alive too, and the frame's locals snapshot
         (the watch read it) may hold one more old value.  Growth per CPU second does not
         speed up: every pass does the same work on longer sinks and larger ints, so
         twice the measured rate bounds it."""
-        loop_frame, sinks, before, cpu0 = self.growth  # type: ignore[misc]
+        loop_frame, sinks, before, cpu0, per = self.growth  # type: ignore[misc]
         self.growth = None
         try:
             lists = [loop_frame.f_locals[s] for s in sinks]
@@ -1681,16 +1688,22 @@ class HangWatch:
         if inside is None or spent < self.limit * _GROWTH_WINDOW * 0.5:
             return
         need = 64 << 20  # allocator granularity and slack
-        for x, n in zip(lists, before):
+        budget = [1 << 18]  # objects _item_bytes may look at, all sinks together
+        for x, n, k in zip(lists, before, per):
             more = 2.0 * (_len(x) - n) / spent * self.limit
             if _type(x) is str:
                 width = min(4, max(1, -(-(sys.getsizeof(x) - sys.getsizeof("")) //
                                        max(_len(x), 1))))
                 need += int(3 * width * (_len(x) + more))
                 continue
+            # (red6) every item of a whole period: the last k items are one of each
+            # value a period appends (any k in a row are a rotation of the period's);
+            # the last 256 were not - 300 zeros after a new 1 MB string hid the string
+            if k > _PERIOD_ITEMS:
+                return
             size = 0
-            for item in x[-256:]:
-                got = _item_bytes(item)
+            for item in x[_len(x) - k:] if k > 0 else ():
+                got = _item_bytes(item, budget)
                 if got is None:
                     return  # not a plain value: its memory is not known
                 size = max(size, got)

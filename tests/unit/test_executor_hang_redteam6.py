@@ -1,0 +1,42 @@
+"""Red-team of the hang proofs' anat5 rules (text sinks, write-only ints, pure calls and
+any appended value where no moved int reaches, a too-large state at one loop head): pairs
+whose loops fit those shapes but END within the limit - a MemoryError, an exception, an
+exit - must get the verdict a run without proofs gives, never an early TIMEOUT.  Each
+case is a hole the rules had (see docs/results.md, "red-team of the anat5 rules"); real
+fork servers, real CPU and memory limits."""
+
+from __future__ import annotations
+
+from worker_server import WorkerServer
+
+from coderm_evalplus.execute import worker
+from coderm_evalplus.model import Verdict
+
+ERROR, TIMEOUT = int(Verdict.ERROR), int(Verdict.TIMEOUT)
+
+
+def _verdict(program: str, test: str, limit: float, memory_mb: int) -> int:
+    """The verdict of one pair on a fresh server (a runner that had a MemoryError may
+    keep its address space)."""
+    s = WorkerServer()
+    try:
+        return s.batch(program, [test], limit, memory_mb)[0]["v"][0]
+    finally:
+        s.close()
+
+
+# Each pass appends one new 1 MB string, then 300 zeros, then spends most of its time in
+# one C call (sum over a range) - where the profiling timer mostly fires.  The growth
+# judge sized the items by the last 256 appended: zeros, so it saw 18 bytes an item while
+# each pass adds 1 MB, and proved a loop that runs out of 800 MB after ~2 s of CPU.
+LAST_ITEMS = ("def f(x, n, k, m):\n    out = []\n    while x != -1:\n"
+              "        out.append('x' * n)\n        for i in range(k):\n"
+              "            out.append(0)\n        t = sum(range(m))\n        x //= 2\n"
+              "    return out\n", "assert f(5, 1000000, 300, 150000) == []")
+
+
+def test_a_large_item_before_many_small_ones_is_counted():
+    """Three runs: where the timer fires is chance (unfixed, ~2 in 3 runs were proved)."""
+    program, test = LAST_ITEMS
+    assert worker.hang_provable(program)
+    assert [_verdict(program, test, 3.0, 800) for _ in range(3)] == [ERROR] * 3
