@@ -1384,6 +1384,40 @@ def _item_bytes(obj, budget: list[int]) -> int | None:
     return total
 
 
+def _unpin_stack(frame) -> None:
+    """Let the locals snapshots of the pair's function frames on the stack from
+    ``frame`` down to :func:`run_pair` drop their references to strings (red6).
+    Before Python 3.13 ``frame.f_locals`` of a function frame is a dict the frame keeps,
+    filled from the fast locals at each read and written back into them only by a trace
+    or profile function's return: called from the timer handler with no trace function
+    on the stack (see :func:`_in_trace_function`), dropping a key only drops that
+    reference, and the next read fills it in again.  While it refers to a string,
+    ``s += e`` cannot grow that string in place: the next append copies it whole, and
+    the old copy stays in the way of its growth (1.5 times slower here).  From 3.13
+    ``f_locals`` is a proxy that holds nothing (and whose deletion would delete the
+    variable): left alone; so are module and class frames (their f_locals is their
+    namespace)."""
+    f = frame
+    while f is not None and f.f_code is not _RUN_PAIR_CODE:
+        if f.f_code.co_flags & 0x3 == 0x3:  # CO_OPTIMIZED | CO_NEWLOCALS: a function
+            local = f.f_locals
+            if _type(local) is dict:
+                for name in [k for k, v in local.items() if _type(v) is str]:
+                    del local[name]
+            local = None
+        f = f.f_back
+
+
+def _in_trace_function(frame) -> bool:
+    """Is the stack from ``frame`` down inside the watch's trace function?"""
+    f = frame
+    while f is not None:
+        if f.f_code is _TRACE_CODE or f.f_code is _GLOBAL_TRACE_CODE:
+            return True
+        f = f.f_back
+    return False
+
+
 class _Abandon(BaseException):
     """Raised by the hang watch inside a pair it proved endless or disturbed."""
 
@@ -1423,7 +1457,7 @@ class HangWatch:
 
     def reset(self) -> None:
         self.armed = self.tracing = self.proved = self.disturbed = self.traced = False
-        self.abandon = False
+        self.abandon = self.unpin = False
         self.frames: dict = {}
         # a proof that waits for its sinks' growth to be judged (see _judge_growth)
         self.growth: tuple | None = None
@@ -1475,11 +1509,30 @@ class HangWatch:
     def _on_timer(self, signum, frame) -> None:
         if not self.armed:
             return
+        if (self.growth is not None or self.unpin) and _in_trace_function(frame):
+            # (red6) the timer fired in the tail of the trace function that stopped the
+            # trace: what follows must not touch a locals snapshot that the trace
+            # function's return writes back (see _unpin_stack) - a moment later
+            signal.setitimer(signal.ITIMER_PROF, 0.001)
+            return
         if self.growth is not None:  # the untraced window that measures a sink's growth
-            self._judge_growth(frame)
+            if self.growth[2] is None:
+                self._start_growth()
+                return
+            try:
+                self._judge_growth(frame)
+            finally:  # (red6) a pair not proved runs on as fast as it would unwatched
+                _unpin_stack(frame)
+            return
+        if self.unpin:
+            self.unpin = False
+            _unpin_stack(frame)
             return
         if self.tracing:  # the window is over
             self._untrace()
+            # (red6) then, out of the trace function, the snapshots let go of strings
+            self.unpin = True
+            signal.setitimer(signal.ITIMER_PROF, 0.001)
             return
         inside = frame  # is the pair still running (below run_pair's own frame)?
         while inside is not None and inside.f_code is not _RUN_PAIR_CODE:
@@ -1647,11 +1700,25 @@ class HangWatch:
         """A loop proved endless but for its memory: stop tracing (the window so far is
         not charged) and let it run untraced for ``_GROWTH_WINDOW`` of the limit, after
         which :meth:`_judge_growth` sees how fast its sinks grow.  ``per``: how many
-        items each sink took in the proof's period (one or two passes)."""
-        lists = [frame.f_locals[s] for s in sinks]
+        items each sink took in the proof's period (one or two passes).  The window
+        starts a moment later, in the timer's handler (:meth:`_start_growth`): red6, the
+        text sinks must be let go of outside a trace function (see :func:`_unpin`)."""
         self._untrace()
-        # the frame too: a text sink is a new object each time it grows (read it again)
-        self.growth = (frame, sinks, [_len(x) for x in lists], _thread_time(), per)
+        self.growth = (frame, sinks, None, 0.0, per)
+        signal.setitimer(signal.ITIMER_PROF, 0.001)
+
+    def _start_growth(self) -> None:
+        """The growth window's start: the sinks' lengths, and the text sinks unpinned."""
+        frame, sinks, _, _, per = self.growth  # type: ignore[misc]
+        try:
+            local = frame.f_locals
+            lengths = [_len(local[s]) for s in sinks]
+        except (KeyError, AttributeError):
+            self.growth = None
+            return
+        local = None  # noqa: F841
+        _unpin_stack(frame)
+        self.growth = (frame, sinks, lengths, _thread_time(), per)
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _GROWTH_WINDOW, 0.001))
 
     def _judge_growth(self, frame) -> None:
@@ -1674,7 +1741,19 @@ class HangWatch:
         ``s + e`` is built the old value is alive too, and the frame's locals snapshot
         (the watch read it) may hold one more old value.  Growth per CPU second does not
         speed up: every pass does the same work on longer sinks and larger ints, so
-        twice the measured rate bounds it."""
+        twice the measured rate bounds it.
+
+        red6: the window must not be slowed by the watch itself.  Reading a frame's
+        locals (every traced event does, and so does this watch) leaves a snapshot that
+        refers to a text sink's current string, so its next ``s += e`` must copy the
+        whole string - where the real run, in a quickened function, appends in place -
+        and the old copy stays, in the way of the string's in-place growth.  A 160 MB
+        sink took the whole window to copy once, and a loop that grows at 500 MB/s
+        looked as if it did not grow.  So the window starts in a timer handler after the
+        trace is gone and the snapshot lets go of the text sinks (:func:`_unpin`), and
+        the judgement lets go of them again: a pair not proved runs on as fast as it
+        would unwatched (with the old copy pinned, 1.5 times slower: an ERROR at 1.9 s
+        of CPU became a cut at its 3 s limit)."""
         loop_frame, sinks, before, cpu0, per = self.growth  # type: ignore[misc]
         self.growth = None
         try:
@@ -1723,6 +1802,9 @@ class HangWatch:
             tree = self.trees[key] = _syntax_tree(self.sources.get(filename, ""))
         return tree
 
+
+_TRACE_CODE = HangWatch._local.__code__
+_GLOBAL_TRACE_CODE = HangWatch._global.__code__
 
 # --------------------------------------------------------------------------- isolation
 

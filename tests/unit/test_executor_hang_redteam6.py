@@ -40,3 +40,19 @@ def test_a_large_item_before_many_small_ones_is_counted():
     program, test = LAST_ITEMS
     assert worker.hang_provable(program)
     assert [_verdict(program, test, 3.0, 800) for _ in range(3)] == [ERROR] * 3
+
+
+# A text sink ``s += p`` in a warm function (called 9 times first: its code is quickened,
+# so CPython appends in place, ~500 MB/s here).  The watch reads the frame's locals (a
+# snapshot that holds ``s``), so the next append had to copy all of ``s`` (~160 MB, ~75
+# ms): the growth window measured that one copy and almost no growth, and a loop that
+# runs out of 1000 MB at ~2.5 s of CPU was proved (TIMEOUT at 0.4 s wall).
+WARM_TEXT = ("def f(x, n, k, m):\n    s = 'a' * n\n    p = 'b' * k\n    while x != -1:\n"
+             "        s += p\n        t = sum(range(m))\n        x //= 2\n    return s\n",
+             "for _ in range(9): f(-1, 0, 1, 1)\nassert f(5, 90000000, 8000, 1000) == ''")
+
+
+def test_an_in_place_text_sink_is_measured_after_the_copy_the_watch_forces():
+    program, test = WARM_TEXT
+    assert worker.hang_provable(program) and worker.hang_provable(test, test=True)
+    assert [_verdict(program, test, 3.0, 1000) for _ in range(2)] == [ERROR] * 2
