@@ -56,3 +56,21 @@ def test_an_in_place_text_sink_is_measured_after_the_copy_the_watch_forces():
     program, test = WARM_TEXT
     assert worker.hang_provable(program) and worker.hang_provable(test, test=True)
     assert [_verdict(program, test, 3.0, 1000) for _ in range(2)] == [ERROR] * 2
+
+
+# The same warm ``s += p`` loop, but ``s`` is read (``len(s)``): no text sink, no proof -
+# yet the trace window left the frame's locals snapshot referring to one old copy of the
+# ~160 MB string, in the way of its in-place growth: the rest of the run took 1.5 times
+# the CPU, and a pair that runs out of 900 MB at ~2 s of CPU (ERROR) was cut at its 3 s
+# limit (TIMEOUT).
+PINNED = ("def f(x, n, k, m, c):\n    s = 'a' * n\n    p = 'b' * k\n    while x != -1:\n"
+          "        s += p\n        t = sum(range(m))\n        x //= 2\n"
+          "        c.append(len(s))\n    return s\n",
+          "for _ in range(9): f(-1, 0, 1, 1, [])\n"
+          "assert f(5, 90000000, 8000, 1000, []) == ''")
+
+
+def test_a_traced_pair_is_not_slowed_by_the_snapshot_the_trace_left():
+    program, test = PINNED
+    assert worker.hang_provable(program) and worker.hang_provable(test, test=True)
+    assert _verdict(program, test, 3.0, 900) == ERROR
