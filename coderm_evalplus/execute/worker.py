@@ -102,6 +102,7 @@ import ctypes.util
 import gc
 import io
 import json
+import math
 import mmap
 import os
 import pickle
@@ -580,7 +581,8 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
     addresses), minus ``sys`` and ``__builtins__``, and no ``is`` comparison except against
     None/True/False/Ellipsis (two equal states may hold equal values that are not the
     same objects; each of those four is the only object of its value, so ``e is True``,
-    whatever ``e`` is, is decided by the type and value of ``e``).  Test sources may define classes (unittest) and import unittest."""
+    whatever ``e`` is, is decided by the type and value of ``e``).  Test sources may
+    define classes (unittest) and import unittest."""
     nodes = _nodes(source)
     if nodes is None or not _repeatable(
             nodes, _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"},
@@ -1140,7 +1142,7 @@ def _math_call(node: ast.Call, stores: set[str], local: dict, glob: dict,
     name = func.value.id
     module = local.get(name, _MISSING) if name in local or name in code_locals else \
         glob.get(name, _MISSING)
-    return _type(module) is _ModuleType and module.__name__ == "math"
+    return module is math  # the stdlib module itself, not a look-alike
 
 
 def _inlined(loop: ast.While, frame, tree: ast.Module) -> ast.While:
