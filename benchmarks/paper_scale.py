@@ -48,7 +48,7 @@ CPU is the children's rusage (servers and runners) plus this process's own.
 
     python benchmarks/paper_scale.py [--tasks 164] [--candidates 100] [--tests 100]
            [--seed 0] [--wrong-share 0.1] [--jobs 2] [--json OUT] [--cache-dir DIR]
-           [--progress] [--rebuild] [--build-only] [--time-limit S]
+           [--progress] [--rebuild] [--build-only] [--time-limit S] [--matrices OUT.npz]
 """
 
 from __future__ import annotations
@@ -474,6 +474,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--progress", action="store_true",
                     help="the executor's progress bar (the full run takes half an hour)")
     ap.add_argument("--json", metavar="OUT")
+    ap.add_argument("--matrices", metavar="OUT_NPZ",
+                    help="also save every task's verdict matrix (to compare two runs pair "
+                         "by pair, e.g. two workers)")
     args = ap.parse_args(argv)
     for path in (HUMANEVAL, CODET):
         if not path.exists():
@@ -483,8 +486,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"workload {info['how']} in {info['seconds']} s: {info['file']}", flush=True)
     if args.build_only:
         return 0
+    matrices: dict[str, Any] = {}
     report = run(problems, args.jobs, args.seed, progress=args.progress,
-                 time_limit=args.time_limit)
+                 time_limit=args.time_limit, matrices_out=matrices)
+    if args.matrices:
+        np.savez_compressed(args.matrices, **{t.replace("/", "_"): m.verdicts
+                                              for t, m in matrices.items()})
     report["build"] = info
     report["options"] = {k: v for k, v in vars(args).items() if k != "json"}
     print_report(report, info)

@@ -70,7 +70,8 @@ has not returned in between means the frame repeats itself forever, so the pair 
 TIMEOUT now, as it would be after the full limit (not if the program or test may print:
 :data:`_OUTPUT_WORDS`); so do two states one or two passes apart that differ only in int
 locals that the pass between them uses only where a further value (or the same remainder)
-changes nothing, and in local lists it only appends to and nothing else reads
+changes nothing, or only adds to and never reads, and in local lists it only appends to
+and local strings it only concatenates onto, which nothing else reads
 (:func:`_ints_only_move`) - whose growth must fit the memory limit for a whole time limit
 more (:meth:`HangWatch._judge_growth`), else the real run decides.  Otherwise the trace
 goes and the pair
@@ -101,6 +102,7 @@ import ctypes.util
 import gc
 import io
 import json
+import math
 import mmap
 import os
 import pickle
@@ -579,7 +581,9 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
     Needs what :func:`program_repeats` needs (no clocks, entropy, files, threads, object
     addresses), minus ``sys`` and ``__builtins__``, and no ``is`` comparison except against
     None/True/False/Ellipsis (two equal states may hold equal values that are not the
-    same objects).  Test sources may define classes (unittest) and import unittest."""
+    same objects; each of those four is the only object of its value, so ``e is True``,
+    whatever ``e`` is, is decided by the type and value of ``e``).  Test sources may
+    define classes (unittest) and import unittest."""
     nodes = _nodes(source)
     if nodes is None or not _repeatable(
             nodes, _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"},
@@ -589,6 +593,11 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
         if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot))
                                                   for op in node.ops):
             operands = [node.left, *node.comparators]
+            if _len(operands) == 2 and any(
+                    isinstance(o, ast.Constant) and type(o.value) in (type(None), bool, type(...))
+                    for o in operands):
+                continue  # (anat5) e is None / True / False: one object each, so the
+                # outcome is e's type and value, which equal states give equal
             if not all(isinstance(o, ast.Constant) and o.value in (None, True, False, ...)
                        and type(o.value) in (type(None), bool, type(...))
                        or isinstance(o, ast.Name) for o in operands) or sum(
@@ -1134,7 +1143,7 @@ def _math_call(node: ast.Call, stores: set[str], local: dict, glob: dict,
     name = func.value.id
     module = local.get(name, _MISSING) if name in local or name in code_locals else \
         glob.get(name, _MISSING)
-    return _type(module) is _ModuleType and module.__name__ == "math"
+    return module is math  # the stdlib module itself, not a look-alike
 
 
 def _inlined(loop: ast.While, frame, tree: ast.Module) -> ast.While:

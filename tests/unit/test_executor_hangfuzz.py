@@ -176,6 +176,15 @@ def _ending(rng: random.Random, shape: str) -> tuple[str, str]:
                      "        k = 0\n        while k < 1:\n            if c >= %d:\n"
                      "                return c\n            k += 1\n        c += 1\n"
                      "        out.append(k)\n", p), f"f({rng.randint(0, 9)})")
+    if shape == "is_true_exit":  # an identity test with True decides the exit
+        return (_fmt("def f(k):\n    def done(m):\n        return m >= %d\n"
+                     "    while done(k) is not True:\n        k += 1\n    return k\n", p),
+                f"f({rng.randint(0, 9)})")
+    if shape == "rotate_until_sorted":  # a rotation that reaches the sorted order late
+        n = rng.randint(3, 6)
+        return (_fmt("def f(arr):\n    c = 0\n    while (arr == sorted(arr)) is not True or c < %d:\n"
+                     "        arr = arr[1:] + arr[:1]\n        c += 1\n    return c\n", min(p, 100000)),
+                f"f({list(range(2, n + 1)) + [1]})")
     raise ValueError(shape)
 
 
@@ -186,7 +195,8 @@ ENDING_SHAPES = ["sink_down", "parity_until", "parity_hits", "mod_not_kept",
                  "helper_ends", "helper_reads_global",
                  "text_read", "text_alias", "text_method", "text_closure", "text_counter",
                  "written_read", "written_copied", "written_by_counter", "str_of_range",
-                 "math_of_counter", "int_of_counter", "append_of_counter", "large_inner_head"]
+                 "math_of_counter", "int_of_counter", "append_of_counter", "large_inner_head",
+                 "is_true_exit", "rotate_until_sorted"]
 
 
 def _endless(rng: random.Random, shape: str) -> tuple[str, str]:
@@ -246,11 +256,19 @@ def _endless(rng: random.Random, shape: str) -> tuple[str, str]:
                 "        while n % 2 == 0:\n            n = n / 2\n"
                 "        out.append(int(n))\n        n = 3 * n + 1\n    return out\n",
                 f"f({rng.randint(2, 10 ** 4) * 2})")
+    if shape == "rotate_is":  # HumanEval/109#44: a rotation that never sorts the list
+        return ("def f(arr):\n    def shift(arr, curr):\n        arr.insert(0, arr[-1])\n"
+                "        arr.pop()\n        if curr != -1:\n            curr += 1\n"
+                "        return arr, curr\n    def is_sorted(arr):\n"
+                "        return all(arr[i] <= arr[i + 1] for i in range(len(arr) - 1))\n"
+                "    curr = -1\n    while True:\n        arr, curr = shift(arr, curr)\n"
+                "        if is_sorted(arr) is True:\n            break\n    return arr\n",
+                f"f({[2, 1] + list(range(3, rng.randint(4, 9)))})")
     raise ValueError(shape)
 
 
 ENDLESS_SHAPES = ["sink_down", "parity", "alternating", "k_minus_v", "repeat_sink", "helper",
-                  "text_prepend", "text_append", "written", "pure_math", "append_call"]
+                  "text_prepend", "text_append", "written", "pure_math", "append_call", "rotate_is"]
 
 
 def _cases() -> list[tuple[str, str, str, bool]]:
