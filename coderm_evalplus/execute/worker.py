@@ -530,7 +530,9 @@ _PROOF_START = 0.05  # fraction of the limit a pair runs before it is watched
 _PROOF_WINDOW = 0.03  # fraction of the limit (CPU) the watch may last, uncharged
 _STATE_BUDGET = 20000  # tokens a state may have; a larger one proves nothing
 _GROWTH_WINDOW = 0.02  # fraction of the limit (CPU) a sink's growth is measured, untraced
-_PERIOD_ITEMS = 65536  # items a sink may take a period and its growth still be judged
+_PERIOD_ITEMS = 65536
+# Words that mean a pair may hold a frame's locals snapshot (see HangWatch.start, red6)
+_SNAPSHOT_WORDS = ("locals", "vars", "frame", "exec", "eval")  # items a sink may take a period and its growth still be judged
 
 
 def _memory_room(need: int) -> bool:
@@ -1467,6 +1469,7 @@ class HangWatch:
     def reset(self) -> None:
         self.armed = self.tracing = self.proved = self.disturbed = self.traced = False
         self.abandon = self.unpin = False
+        self.may_unpin = False
         self.frames: dict = {}
         # a proof that waits for its sinks' growth to be judged (see _judge_growth)
         self.growth: tuple | None = None
@@ -1481,6 +1484,10 @@ class HangWatch:
         self.sources = {"<candidate>": program, "<test>": test}
         # may the pair write output? Then a repeated state proves nothing (see _step)
         self.prints = self._may_print(program) or self._may_print(test)
+        # (red6) may the pair hold on to a frame's locals snapshot (``d = locals()``,
+        # ``frame.f_locals``, ``vars()``, exec/eval)?  Then it is never trimmed: the
+        # pair would read what it held (see _unpin_stack)
+        self.may_unpin = not any(word in program or word in test for word in _SNAPSHOT_WORDS)
         self.armed = True
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_START, 0.001))
 
@@ -1531,11 +1538,13 @@ class HangWatch:
             try:
                 self._judge_growth(frame)
             finally:  # (red6) a pair not proved runs on as fast as it would unwatched
-                _unpin_stack(frame)
+                if self.may_unpin:
+                    _unpin_stack(frame)
             return
         if self.unpin:
             self.unpin = False
-            _unpin_stack(frame)
+            if self.may_unpin:
+                _unpin_stack(frame)
             return
         if self.tracing:  # the window is over
             self._untrace()
@@ -1726,7 +1735,12 @@ class HangWatch:
             self.growth = None
             return
         local = None  # noqa: F841
-        _unpin_stack(frame)
+        if not self.may_unpin:
+            if any(_type(frame.f_locals.get(s)) is str for s in sinks):
+                self.growth = None  # a text sink the snapshot holds: not measurable
+                return
+        else:
+            _unpin_stack(frame)
         self.growth = (frame, sinks, lengths, _thread_time(), per)
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _GROWTH_WINDOW, 0.001))
 
