@@ -48,7 +48,7 @@ CPU is the children's rusage (servers and runners) plus this process's own.
 
     python benchmarks/paper_scale.py [--tasks 164] [--candidates 100] [--tests 100]
            [--seed 0] [--wrong-share 0.1] [--jobs 2] [--json OUT] [--cache-dir DIR]
-           [--progress] [--rebuild] [--build-only] [--time-limit S]
+           [--progress] [--rebuild] [--build-only] [--time-limit S] [--matrices OUT.npz]
            [--source all|codet|mutants] [--determinism]
 
 ``--determinism`` runs the (filtered) workload twice with no cache, as the machine is and
@@ -551,6 +551,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="run twice, quiet then with every core busy, and count the "
                          "verdicts and picks that differ (instead of the single run)")
     ap.add_argument("--json", metavar="OUT")
+    ap.add_argument("--matrices", metavar="OUT_NPZ",
+                    help="also save every task's verdict matrix (to compare two runs pair "
+                         "by pair, e.g. two workers)")
     args = ap.parse_args(argv)
     for path in (HUMANEVAL, CODET):
         if not path.exists():
@@ -570,8 +573,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.json:
             Path(args.json).write_text(json.dumps(det, indent=1))
         return 0
+    matrices: dict[str, Any] = {}
     report = run(problems, args.jobs, args.seed, progress=args.progress,
-                 time_limit=args.time_limit)
+                 time_limit=args.time_limit, matrices_out=matrices)
+    if args.matrices:
+        np.savez_compressed(args.matrices, **{t.replace("/", "_"): m.verdicts
+                                              for t, m in matrices.items()})
     report["build"] = info
     report["options"] = {k: v for k, v in vars(args).items() if k != "json"}
     print_report(report, info)

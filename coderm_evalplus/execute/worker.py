@@ -71,7 +71,8 @@ itself forever, so the pair is a TIMEOUT now, as it would be after the full limi
 the program or test may print: :data:`_OUTPUT_WORDS`; nor unless the heap is clean:
 :meth:`HangWatch._clean_heap`); so do two states one or two passes apart that differ only in int
 locals that the pass between them uses only where a further value (or the same remainder)
-changes nothing, and in local lists it only appends to and nothing else reads
+changes nothing, or only adds to and never reads, and in local lists it only appends to
+and local strings it only concatenates onto, which nothing else reads
 (:func:`_ints_only_move`) - whose growth must fit the memory limit for a whole time limit
 more (:meth:`HangWatch._judge_growth`), else the real run decides.  Otherwise the trace
 goes and the pair
@@ -102,6 +103,7 @@ import ctypes.util
 import gc
 import io
 import json
+import math
 import mmap
 import os
 import pickle
@@ -530,6 +532,9 @@ _PROOF_WINDOW = 0.03  # fraction of the limit (CPU) the watch may last, uncharge
 _STATE_BUDGET = 20000  # tokens a state may have; a larger one proves nothing
 _GARBAGE_TRIES = 3  # collections finding garbage after which a pair is not proved
 _GROWTH_WINDOW = 0.02  # fraction of the limit (CPU) a sink's growth is measured, untraced
+_PERIOD_ITEMS = 65536
+# Words that mean a pair may hold a frame's locals snapshot (see HangWatch.start, red6)
+_SNAPSHOT_WORDS = ("locals", "vars", "frame", "exec", "eval")  # items a sink may take a period and its growth still be judged
 
 
 def _address_space() -> int:
@@ -589,7 +594,9 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
     Needs what :func:`program_repeats` needs (no clocks, entropy, files, threads, object
     addresses), minus ``sys`` and ``__builtins__``, and no ``is`` comparison except against
     None/True/False/Ellipsis (two equal states may hold equal values that are not the
-    same objects).  Test sources may define classes (unittest) and import unittest."""
+    same objects; each of those four is the only object of its value, so ``e is True``,
+    whatever ``e`` is, is decided by the type and value of ``e``).  Test sources may
+    define classes (unittest) and import unittest."""
     nodes = _nodes(source)
     if nodes is None or not _repeatable(
             nodes, _PROVABLE_MODULES if test else _PROVABLE_MODULES - {"unittest"},
@@ -604,6 +611,11 @@ def hang_provable(source: str | ast.Module | list, test: bool = False) -> bool:
         if isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot))
                                                   for op in node.ops):
             operands = [node.left, *node.comparators]
+            if _len(operands) == 2 and any(
+                    isinstance(o, ast.Constant) and type(o.value) in (type(None), bool, type(...))
+                    for o in operands):
+                continue  # (anat5) e is None / True / False: one object each, so the
+                # outcome is e's type and value, which equal states give equal
             if not all(isinstance(o, ast.Constant) and o.value in (None, True, False, ...)
                        and type(o.value) in (type(None), bool, type(...))
                        or isinstance(o, ast.Name) for o in operands) or sum(
@@ -974,6 +986,16 @@ class _Aliased(_Unprovable):
 # Builtins a loop may call and still be judged by _ints_only_move: on plain values they
 # run no code of the program's and change nothing.
 _PURE_CALLS = frozenset({"len", "sum", "range", "min", "max", "abs"})
+# Builtins, and functions of the ``math`` module (``math.sqrt(n)``, the module bound to a
+# name the pass does not store), a loop may call on arguments in which no moved int
+# appears at all (anat5): on plain values they compute a value and nothing else, and such
+# arguments are in every later pass the values they were in the observed one (see
+# _ints_only_move's docstring), so the call returns the same and raises no more than it
+# did.  Not on any form of a moved int: ``str(range(v, n))`` shows the start of an empty
+# range, which moves.
+_PURE_CALLS_FIXED = frozenset({"int", "str"})
+_PURE_MATH = frozenset({"sqrt", "isqrt", "floor", "ceil", "log", "log2", "log10", "exp",
+                        "fabs", "gcd", "trunc", "pow"})
 _SEQUENCES = (list, tuple, str, bytes)
 
 
@@ -1011,9 +1033,32 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     Two passes apart this is a period-2 loop (alternating branches), the pass being the
     two.  A call of a small function of the program is judged as the expression it
     evaluates (:func:`_inlined`).  Lines that ran are judged whole; only calls of
-    :data:`_PURE_CALLS` (without keywords: no ``key=``), of such functions and sink
-    appends are allowed - so nothing is printed - no item
-    or attribute stores, ``del``, ``try``, ``with``, nested scopes or imports."""
+    :data:`_PURE_CALLS` (without keywords: no ``key=``), of :data:`_PURE_MATH` through
+    the ``math`` module, of such functions and sink appends are allowed - so nothing is
+    printed - no item or attribute stores, ``del``, ``try``, ``with``, nested scopes or
+    imports.
+
+    Values no moved int reaches (anat5).  The pass is a deterministic function of the
+    state at its start, and the next pass starts from a state equal but for the moved
+    ints (shifted) and the sinks (longer).  So every expression of the pass in which no
+    moved int appears, and no sink (a sink appears only as its own update's receiver or
+    operand, see below), has in the next pass the very value it had in the observed
+    one: by induction over the pass's steps, each takes the same path (the decisions
+    are the same, as argued above) from the same values.  Hence: (a) a call of a pure
+    function (``int``, ``str``, ``math.sqrt``...) on such arguments returns what it
+    returned - it did not raise then, so it does not now; (b) ``sink.append(e)`` may
+    append any such ``e`` (the same value each pass; its memory is judged by
+    :meth:`HangWatch._judge_growth`); (c) a *write-only* moved int - one the pass uses
+    only as the target of ``v += e`` / ``v -= e``, read nowhere, not even in ``e`` - may
+    move by any such ``e``, in either direction: its value decides nothing, so the path
+    is the same whatever it holds (an int plus an int cannot raise; had ``e`` not been
+    an int, ``v`` would no longer be an int and the states' int keys would differ); (d)
+    a *text sink* (:func:`_loop_text_sinks`: a local ``str`` the loop uses only as
+    ``s = s + e``, ``s = e + s`` or ``s += e``, ``s`` not in ``e``) is a sink like an
+    append-only list: its contents decide nothing, and ``e`` is the same string each
+    pass, so the concatenation that did not raise then does not now (memory aside:
+    judged like a list's growth).  A moved int inside any call but a sink append, or in
+    the amount of another int's update, is refused as before."""
     if tree is None:
         return False
     loops = [n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
@@ -1042,7 +1087,8 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
                 return False
             if isinstance(st, ast.AugAssign) and not (
                     isinstance(st.target, ast.Name) and (st.target.id in moved or _type(
-                        local.get(st.target.id)) is int)):
+                        local.get(st.target.id)) is int or st.target.id in sinks and _type(
+                            local.get(st.target.id)) is str)):
                 return False  # += on a container changes it in place (and its aliases)
             for child in ast.iter_child_nodes(st):
                 if isinstance(child, ast.expr):
@@ -1076,24 +1122,40 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
             if isinstance(node, ast.Call):
                 if _sink_append(node, sinks):
                     arg = node.args[0]
-                    # what is appended: no new object but an int (memory: see
-                    # _judge_growth), nothing that can raise
+                    # what is appended: a moved int (or v + c), or anything no moved int
+                    # reaches - the same value in every pass (its calls are checked as
+                    # all calls are; the memory of new objects: see _judge_growth)
                     if not (isinstance(arg, ast.Constant) or isinstance(arg, ast.Name) and (
                             arg.id in moved or arg.id not in stores
                             or _type(local.get(arg.id)) is int) or any(
-                                _step_of(arg, v) is not None for v in moved)):
+                                _step_of(arg, v) is not None for v in moved)
+                            or not any(isinstance(n, ast.Name) and n.id in moved
+                                       for n in ast.walk(arg))):
                         return False
                 elif not (isinstance(node.func, ast.Name) and node.func.id in _PURE_CALLS
                           and node.func.id not in local and node.func.id not in glob
                           and not node.keywords):
-                    return False
+                    if any(isinstance(n, ast.Name) and n.id in moved for n in ast.walk(node)):
+                        return False
+                    if not (isinstance(node.func, ast.Name) and not node.keywords and
+                            node.func.id in _PURE_CALLS_FIXED and node.func.id not in local
+                            and node.func.id not in glob) and not _math_call(
+                                node, stores, local, glob, code.co_varnames):
+                        return False
             if isinstance(node, ast.Name) and node.id in moved:
                 names.append(node)
             for child in ast.iter_child_nodes(node):
                 parent[id(child)] = node
+    # write-only ints (anat5): moved ints the pass uses only as ``v += e`` / ``v -= e``
+    # targets - read nowhere, so their values decide nothing (see the docstring)
+    written = {v for v in moved if all(
+        isinstance(parent.get(id(n)), ast.AugAssign) and parent[id(n)].target is n and
+        isinstance(parent[id(n)].op, (ast.Add, ast.Sub)) for n in names if n.id == v)}
     for st in ast.walk(loop):  # the updates: their targets are not in exprs
         if isinstance(st, ast.AugAssign) and _ran(st, executed) and \
                 isinstance(st.target, ast.Name) and st.target.id in moved:
+            if st.target.id in written:
+                continue  # e has no moved int in it: the names check below sees to that
             amount = _int_literal(st.value)
             if amount is None or not isinstance(st.op, (ast.Add, ast.Sub)):
                 return False
@@ -1194,6 +1256,20 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
             return False
         return False
     return True
+
+
+def _math_call(node: ast.Call, stores: set[str], local: dict, glob: dict,
+               code_locals: tuple) -> bool:
+    """Is ``node`` ``m.f(...)`` (no keywords) with ``m`` a name the pass does not store,
+    bound to the ``math`` module, and ``f`` in :data:`_PURE_MATH`?"""
+    func = node.func
+    if node.keywords or not isinstance(func, ast.Attribute) or func.attr not in _PURE_MATH \
+            or not isinstance(func.value, ast.Name) or func.value.id in stores:
+        return False
+    name = func.value.id
+    module = local.get(name, _MISSING) if name in local or name in code_locals else \
+        glob.get(name, _MISSING)
+    return module is math  # the stdlib module itself, not a look-alike
 
 
 def _inlined(loop: ast.While, frame, tree: ast.Module) -> ast.While:
@@ -1350,6 +1426,47 @@ def _loop_sinks(loop: ast.While, code) -> tuple[str, ...]:
                          and n not in code.co_cellvars and n not in code.co_freevars))
 
 
+def _loop_text_sinks(loop: ast.While, code) -> tuple[str, ...]:
+    """The plain locals of ``code`` that the loop uses only as ``s = s + e``, ``s = e + s``
+    or ``s += e`` statements (anywhere in the loop; ``s`` nowhere else, not in ``e``
+    either): *text sinks* (anat5).  Like :func:`_loop_sinks`' lists, nothing in the loop
+    reads what they hold - a concatenation only makes a longer value of them - and they
+    are not cells.  The watch takes them as sinks only while they hold a ``str`` (an
+    immutable value: another name bound to an older one sees no change, so unlike a
+    list an alias reads nothing of what the loop adds)."""
+    parent: dict[int, ast.AST] = {}
+    for node in ast.walk(loop):
+        for child in ast.iter_child_nodes(node):
+            parent[id(child)] = node
+    good: set[str] = set()
+    bad: set[str] = set()
+    for node in ast.walk(loop):
+        if isinstance(node, ast.Name):
+            at = parent.get(id(node))
+            ok = False
+            if isinstance(node.ctx, ast.Store):
+                ok = isinstance(at, ast.AugAssign) and at.target is node and \
+                    isinstance(at.op, ast.Add) or isinstance(at, ast.Assign) and \
+                    at.targets == [node] and isinstance(at.value, ast.BinOp) and \
+                    isinstance(at.value.op, ast.Add) and any(
+                        isinstance(side, ast.Name) and side.id == node.id
+                        for side in (at.value.left, at.value.right))
+            elif isinstance(node.ctx, ast.Load) and isinstance(at, ast.BinOp) and \
+                    isinstance(at.op, ast.Add) and (at.left is node or at.right is node):
+                other = at.right if at.left is node else at.left
+                st = None if isinstance(other, ast.Name) and other.id == node.id else \
+                    parent.get(id(at))  # s = s + s reads it (and doubles it): refused
+                ok = isinstance(st, ast.Assign) and st.value is at and st.targets and \
+                    isinstance(st.targets[0], ast.Name) and st.targets[0].id == node.id
+            (good if ok else bad).add(node.id)
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            bad.update(node.names)
+        elif isinstance(node, ast.arg):
+            bad.add(node.arg)
+    return _tuple(sorted(n for n in good - bad if n in code.co_varnames
+                         and n not in code.co_cellvars and n not in code.co_freevars))
+
+
 _FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE,
             ast.Eq: ast.Eq, ast.NotEq: ast.NotEq}
 
@@ -1387,6 +1504,71 @@ def _unchanging(node: ast.AST, stores: set[str], moved: dict, local: dict, glob:
     if node.id in code_locals:
         return None  # a local not bound yet: never the global of that name
     return glob.get(node.id)
+
+
+def _item_bytes(obj, budget: list[int]) -> int | None:
+    """Bytes an appended item may take as a new object: 0 for the cached singletons
+    (None, bools, small ints), ``sys.getsizeof`` + 16 for other scalars, and for tuples,
+    lists, dicts, frozensets and sets their own size plus their items' (each counted as
+    new: an overestimate); None for anything else or once more objects were looked at
+    than ``budget[0]`` had left (shared by the calls for one judgement, red6: a period
+    may append many items)."""
+    todo = [obj]
+    total = 0
+    while todo:
+        x = todo.pop()
+        budget[0] -= 1
+        if budget[0] < 0:
+            return None
+        t = _type(x)
+        if x is None or t is bool or (t is int and -5 <= x <= 256):
+            continue
+        if t in (int, float, str, bytes, complex):
+            total += sys.getsizeof(x) + 16
+        elif t in (tuple, list, frozenset, set):
+            total += sys.getsizeof(x) + 16
+            todo.extend(x)
+        elif t is dict:
+            total += sys.getsizeof(x) + 16
+            todo.extend(x.keys())
+            todo.extend(x.values())
+        else:
+            return None
+    return total
+
+
+def _unpin_stack(frame) -> None:
+    """Let the locals snapshots of the pair's function frames on the stack from
+    ``frame`` down to :func:`run_pair` drop their references to strings (red6).
+    Before Python 3.13 ``frame.f_locals`` of a function frame is a dict the frame keeps,
+    filled from the fast locals at each read and written back into them only by a trace
+    or profile function's return: called from the timer handler with no trace function
+    on the stack (see :func:`_in_trace_function`), dropping a key only drops that
+    reference, and the next read fills it in again.  While it refers to a string,
+    ``s += e`` cannot grow that string in place: the next append copies it whole, and
+    the old copy stays in the way of its growth (1.5 times slower here).  From 3.13
+    ``f_locals`` is a proxy that holds nothing (and whose deletion would delete the
+    variable): left alone; so are module and class frames (their f_locals is their
+    namespace)."""
+    f = frame
+    while f is not None and f.f_code is not _RUN_PAIR_CODE:
+        if f.f_code.co_flags & 0x3 == 0x3:  # CO_OPTIMIZED | CO_NEWLOCALS: a function
+            local = f.f_locals
+            if _type(local) is dict:
+                for name in [k for k, v in local.items() if _type(v) is str]:
+                    del local[name]
+            local = None
+        f = f.f_back
+
+
+def _in_trace_function(frame) -> bool:
+    """Is the stack from ``frame`` down inside the watch's trace function?"""
+    f = frame
+    while f is not None:
+        if f.f_code is _TRACE_CODE or f.f_code is _GLOBAL_TRACE_CODE:
+            return True
+        f = f.f_back
+    return False
 
 
 class _Abandon(BaseException):
@@ -1428,7 +1610,8 @@ class HangWatch:
 
     def reset(self) -> None:
         self.armed = self.tracing = self.proved = self.disturbed = self.traced = False
-        self.abandon = False
+        self.abandon = self.unpin = False
+        self.may_unpin = False
         self.frames: dict = {}
         # a proof that waits for its sinks' growth to be judged (see _judge_growth)
         self.growth: tuple | None = None
@@ -1447,6 +1630,10 @@ class HangWatch:
         # may the pair write output? Then a repeated state proves nothing (see _step)
         self.prints = self._may_print(program) or self._may_print(test)
         self.attrs = self._attributes(program) + self._attributes(test)
+        # (red6) may the pair hold on to a frame's locals snapshot (``d = locals()``,
+        # ``frame.f_locals``, ``vars()``, exec/eval)?  Then it is never trimmed: the
+        # pair would read what it held (see _unpin_stack)
+        self.may_unpin = not any(word in program or word in test for word in _SNAPSHOT_WORDS)
         self.armed = True
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _PROOF_START, 0.001))
 
@@ -1538,11 +1725,32 @@ class HangWatch:
     def _on_timer(self, signum, frame) -> None:
         if not self.armed:
             return
+        if (self.growth is not None or self.unpin) and _in_trace_function(frame):
+            # (red6) the timer fired in the tail of the trace function that stopped the
+            # trace: what follows must not touch a locals snapshot that the trace
+            # function's return writes back (see _unpin_stack) - a moment later
+            signal.setitimer(signal.ITIMER_PROF, 0.001)
+            return
         if self.growth is not None:  # the untraced window that measures a sink's growth
-            self._judge_growth(frame)
+            if self.growth[2] is None:
+                self._start_growth()
+                return
+            try:
+                self._judge_growth(frame)
+            finally:  # (red6) a pair not proved runs on as fast as it would unwatched
+                if self.may_unpin:
+                    _unpin_stack(frame)
+            return
+        if self.unpin:
+            self.unpin = False
+            if self.may_unpin:
+                _unpin_stack(frame)
             return
         if self.tracing:  # the window is over
             self._untrace()
+            # (red6) then, out of the trace function, the snapshots let go of strings
+            self.unpin = True
+            signal.setitimer(signal.ITIMER_PROF, 0.001)
             return
         inside = frame  # is the pair still running (below run_pair's own frame)?
         while inside is not None and inside.f_code is not _RUN_PAIR_CODE:
@@ -1608,8 +1816,16 @@ class HangWatch:
         except (_Unprovable, RecursionError, MemoryError) as exc:
             self.refused += 1
             self.too_large += exc.args == ("size",)
-            self.frames.pop(frame, None)
-            self.frames[frame] = None  # this frame cannot be watched any more
+            entry = self.frames.get(frame, _MISSING)
+            if exc.args == ("size",) and _type(exc) is _Unprovable and entry is not None:
+                # (anat5) too large here, where a list is whole that another loop's head
+                # masks as its sink: no state at this head, but the frame's other heads
+                # still count - this line ran between two of their states
+                if entry is not _MISSING:
+                    entry[3][2].add(frame.f_lineno)
+            else:
+                self.frames.pop(frame, None)
+                self.frames[frame] = None  # this frame cannot be watched any more
             if _issubclass(sys.exc_info()[0], (RecursionError, MemoryError)):
                 self.disturbed = True
         except Exception:
@@ -1631,7 +1847,9 @@ class HangWatch:
             return  # unwatchable (or no namespace yet, or a pass makes garbage: no proof)
         head = frame.f_lineno
         local = frame.f_locals
-        sinks = _tuple(s for s in self._sinks(frame.f_code, head) if _type(local.get(s)) is list)
+        lists, texts = self._sinks(frame.f_code, head)
+        sinks = _tuple(s for s in lists if _type(local.get(s)) is list) + \
+            _tuple(s for s in texts if _type(local.get(s)) is str)
         # One freeze serves every proof: the whole state is the masked one plus the int
         # locals' values (an int is a plain scalar: masking it moves no alias index) plus
         # the sinks' contents (frozen last, with the same alias indices).
@@ -1650,10 +1868,12 @@ class HangWatch:
         # no whole state when the sinks are too large to freeze: no repeat of it either
         state = None if whole is None else (masked, _tuple(ints.values()), whole, mark)
         self.states += 1
-        # the state masked, its ints, the lines run since, its sinks (identity, length),
-        # the output written so far
-        record = (masked, ints, {head}, _tuple((id(local[s]), _len(local[s])) for s in sinks),
-                  mark, self.states)
+        # the state masked, its ints, the lines run since, its sinks (identity, length;
+        # a text sink is a new object whenever it grows: its kind stands for its
+        # identity), the output written so far, the state count
+        record = (masked, ints, {head}, _tuple((
+            id(local[s]) if _type(local[s]) is list else str, _len(local[s])) for s in sinks),
+            mark, self.states)
         if entry is _MISSING:
             # tortoise, power, steps since it moved; the last record, the one before
             self.frames[frame] = [state, 1, 1, record, None]
@@ -1678,36 +1898,60 @@ class HangWatch:
                         break  # garbage: a later pass may prove it (see _clean_heap)
                     if back[3] == record[3]:
                         self.proved = True  # nothing grew: no memory needed
-                    else:
-                        self._measure_growth(frame, sinks)
+                    else:  # (red6) with how many items each sink takes a period
+                        self._measure_growth(frame, sinks, [
+                            n - m for (_, n), (_, m) in zip(record[3], back[3])])
                     return
         entry[4], entry[3] = entry[3], record
         if entry[2] == entry[1]:
             entry[0], entry[1], entry[2] = state, entry[1] * 2, 0
         entry[2] += 1
 
-    def _sinks(self, code, head: int) -> tuple[str, ...]:
-        """The append-only local lists of the ``while`` loop whose body starts at ``head``
-        (:func:`_loop_sinks`), cached per code object and head."""
+    def _sinks(self, code, head: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The append-only local lists and the text sinks of the ``while`` loop whose
+        body starts at ``head`` (:func:`_loop_sinks`, :func:`_loop_text_sinks`), cached
+        per code object and head."""
         key = (code, head)
         names = self.sinkinfo.get(key)
         if names is None:
             tree = self._tree(code.co_filename)
             loops = [n for n in ast.walk(tree) if isinstance(n, ast.While) and n.body
                      and n.body[0].lineno == head] if tree is not None else []
-            names = _loop_sinks(loops[0], code) if _len(loops) == 1 else ()
+            names = (_loop_sinks(loops[0], code), _loop_text_sinks(loops[0], code)) \
+                if _len(loops) == 1 else ((), ())
             if _len(self.sinkinfo) > 512:
                 self.sinkinfo.clear()
             self.sinkinfo[key] = names
         return names
 
-    def _measure_growth(self, frame, sinks: tuple) -> None:
+    def _measure_growth(self, frame, sinks: tuple, per: list[int]) -> None:
         """A loop proved endless but for its memory: stop tracing (the window so far is
         not charged) and let it run untraced for ``_GROWTH_WINDOW`` of the limit, after
-        which :meth:`_judge_growth` sees how fast its sinks grow."""
-        lists = [frame.f_locals[s] for s in sinks]
+        which :meth:`_judge_growth` sees how fast its sinks grow.  ``per``: how many
+        items each sink took in the proof's period (one or two passes).  The window
+        starts a moment later, in the timer's handler (:meth:`_start_growth`): red6, the
+        text sinks must be let go of outside a trace function (see :func:`_unpin`)."""
         self._untrace()
-        self.growth = (lists, [_len(x) for x in lists], _thread_time(), _address_space())
+        self.growth = (frame, sinks, None, 0.0, per, 0)
+        signal.setitimer(signal.ITIMER_PROF, 0.001)
+
+    def _start_growth(self) -> None:
+        """The growth window's start: the sinks' lengths, and the text sinks unpinned."""
+        frame, sinks, _, _, per, _ = self.growth  # type: ignore[misc]
+        try:
+            local = frame.f_locals
+            lengths = [_len(local[s]) for s in sinks]
+        except (KeyError, AttributeError):
+            self.growth = None
+            return
+        local = None  # noqa: F841
+        if not self.may_unpin:
+            if any(_type(frame.f_locals.get(s)) is str for s in sinks):
+                self.growth = None  # a text sink the snapshot holds: not measurable
+                return
+        else:
+            _unpin_stack(frame)
+        self.growth = (frame, sinks, lengths, _thread_time(), per, _address_space())
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _GROWTH_WINDOW, 0.001))
 
     def _judge_growth(self, frame) -> None:
@@ -1715,30 +1959,67 @@ class HangWatch:
         does only if, at twice the measured rate for a whole limit more, the pair's
         address space stays under its limit (and its cgroup's memory under that limit),
         counting per appended item 18 bytes of list (8 bytes a slot, over-allocated by
-        1/8, and copied once when the list is moved) and the largest of the last items
-        appended (up to 4096 of them; a pass may append a large item, then a small one)
-        - or, if more, what the address space grew by in the window, at the same rate.  Then
+        1/8, and copied once when the list is moved) and the largest item a period
+        appends (see below: a pass may append a large item, then small ones) - or, if more, what the address space grew by in the window, at the same rate.  Then
         the real run reaches the time limit before the memory limit:
         a TIMEOUT, as proved.  Otherwise the pair just runs on untraced (it was traced:
-        if it ends - a MemoryError - it is run again untraced for its verdict)."""
-        lists, before, cpu0, space0 = self.growth  # type: ignore[misc]
+        if it ends - a MemoryError - it is run again untraced for its verdict).
+
+        anat5: an appended item may be any value no moved int reaches (the same value each
+        pass, but maybe a new object each time): counted at :func:`_item_bytes` of the
+        largest of the items of a whole period (the last as many as the period appended:
+        a pass appends the same values each period; red6: not the last 256, which a
+        period's many small items after one large one hid), and no proof if one of them
+        is not a plain value or a period appends more than :data:`_PERIOD_ITEMS`.  A text sink (a ``str``, see
+        :func:`_loop_text_sinks`) counts 3 bytes per byte of its final size: while
+        ``s + e`` is built the old value is alive too, and the frame's locals snapshot
+        (the watch read it) may hold one more old value.  Growth per CPU second does not
+        speed up: every pass does the same work on longer sinks and larger ints, so
+        twice the measured rate bounds it.
+
+        red6: the window must not be slowed by the watch itself.  Reading a frame's
+        locals (every traced event does, and so does this watch) leaves a snapshot that
+        refers to a text sink's current string, so its next ``s += e`` must copy the
+        whole string - where the real run, in a quickened function, appends in place -
+        and the old copy stays, in the way of the string's in-place growth.  A 160 MB
+        sink took the whole window to copy once, and a loop that grows at 500 MB/s
+        looked as if it did not grow.  So the window starts in a timer handler after the
+        trace is gone and the snapshot lets go of the text sinks (:func:`_unpin`), and
+        the judgement lets go of them again: a pair not proved runs on as fast as it
+        would unwatched (with the old copy pinned, 1.5 times slower: an ERROR at 1.9 s
+        of CPU became a cut at its 3 s limit)."""
+        loop_frame, sinks, before, cpu0, per, space0 = self.growth  # type: ignore[misc]
         self.growth = None
+        try:
+            lists = [loop_frame.f_locals[s] for s in sinks]
+        except (KeyError, AttributeError):
+            return
         inside = frame
         while inside is not None and inside.f_code is not _RUN_PAIR_CODE:
             inside = inside.f_back
         spent = _thread_time() - cpu0
         if inside is None or spent < self.limit * _GROWTH_WINDOW * 0.5:
             return
-        need = 0
-        for x, n in zip(lists, before):
-            new = _len(x) - n
-            more = 2.0 * new / spent * self.limit
-            # an item's size: the largest of the last ones appended (a pass may append a
-            # large item and then a small one: the last alone says nothing)
+        need = 0  # (the allocator's granularity and slack: added below)
+        budget = [1 << 18]  # objects _item_bytes may look at, all sinks together
+        for x, n, k in zip(lists, before, per):
+            more = 2.0 * (_len(x) - n) / spent * self.limit
+            if _type(x) is str:
+                width = min(4, max(1, -(-(sys.getsizeof(x) - sys.getsizeof("")) //
+                                       max(_len(x), 1))))
+                need += int(3 * width * (_len(x) + more))
+                continue
+            # (red6) every item of a whole period: the last k items are one of each
+            # value a period appends (any k in a row are a rotation of the period's);
+            # the last 256 were not - 300 zeros after a new 1 MB string hid the string
+            if k > _PERIOD_ITEMS:
+                return
             size = 0
-            for item in x[-min(new, 4096):] if new > 0 else ():
-                if not (_type(item) is bool or _type(item) is int and -5 <= item <= 256):
-                    size = max(size, sys.getsizeof(item) + 16)
+            for item in x[_len(x) - k:] if k > 0 else ():
+                got = _item_bytes(item, budget)
+                if got is None:
+                    return  # not a plain value: its memory is not known
+                size = max(size, got)
             need += int(18 * (_len(x) + more) + size * more)
         # or, if more, what the address space grew by in the window, at the same rate
         grown = _address_space() - space0
@@ -1758,6 +2039,9 @@ class HangWatch:
             tree = self.trees[key] = _syntax_tree(self.sources.get(filename, ""))
         return tree
 
+
+_TRACE_CODE = HangWatch._local.__code__
+_GLOBAL_TRACE_CODE = HangWatch._global.__code__
 
 # --------------------------------------------------------------------------- isolation
 

@@ -127,6 +127,65 @@ def _ending(rng: random.Random, shape: str) -> tuple[str, str]:
         return (_fmt("T = [0]\ndef g(m):\n    T[0] += 1\n    return m + 2\n"
                      "def f(n):\n    while T[0] < %d:\n        n = g(n)\n    return T[0]\n",
                      p), "f(0)")
+    # anat5: text sinks, write-only ints, pure calls, any appended value, large heads
+    if shape == "text_read":  # the string decides the exit: not a text sink
+        return (_fmt("def f(n):\n    s = ''\n    while True:\n        s += 'ab'\n"
+                     "        if len(s) >= %d:\n            return len(s)\n", 2 * p), "f(0)")
+    if shape == "text_alias":  # appended through one name, read through another
+        return (_fmt("def f(n):\n    s = ''\n    while True:\n        s = s + 'a'\n"
+                     "        t = s\n        if len(t) > %d:\n            return n\n", min(p, 60000)),
+                f"f({rng.randint(0, 9)})")
+    if shape == "text_method":  # read by a method in the condition
+        return (_fmt("def f(n):\n    s = ''\n    while s.find('x', %d) < 0:\n"
+                     "        s = s + 'x'\n    return len(s)\n", min(p, 60000)), "f(0)")
+    if shape == "text_closure":  # read by a nested function: a cell
+        return (_fmt("def f(n):\n    s = ''\n    def size():\n        return len(s)\n"
+                     "    while True:\n        s += 'a'\n        if size() > %d:\n"
+                     "            return n\n", min(p, 60000)), f"f({rng.randint(0, 9)})")
+    if shape == "text_counter":  # a real text sink, but a counter ends the loop
+        return (_fmt("def f(n, k):\n    s = ''\n    while n < %d:\n        s = s + str(k)\n"
+                     "        n += 1\n    return n\n", min(p, 200000)), f"f({rng.randint(0, 9)}, 7)")
+    if shape == "written_read":  # the accumulator is read in the exit test
+        return (_fmt("def f(k):\n    total = 0\n    while True:\n        total += k\n"
+                     "        if total > %d:\n            return total\n", p * step),
+                f"f({step})")
+    if shape == "written_copied":  # read through a copy
+        return (_fmt("def f(k):\n    total = 0\n    while True:\n        total += k % 10\n"
+                     "        seen = total\n        if seen > %d:\n            return seen\n",
+                     p * step), f"f({step})")
+    if shape == "written_by_counter":  # the amount is a moved int
+        return (_fmt("def f(i):\n    total = 0\n    while i < %d:\n        total += i\n"
+                     "        i += 1\n    return total\n", p), f"f({rng.randint(0, 9)})")
+    if shape == "str_of_range":  # str() shows the start of an empty range, which moves
+        k = rng.randint(4, 9)
+        return (_fmt("def f(k):\n    while str(range(k, 3)) != 'range(%d, 3)':\n"
+                     "        k += 1\n    return k\n", k + p), f"f({k})")
+    if shape == "math_of_counter":  # a pure call of a moved int
+        r = int(p ** 0.5)
+        return (_fmt("import math\ndef f(k):\n    while math.isqrt(k) < %d:\n        k += 1\n"
+                     "    return k\n", r), f"f({rng.randint(0, 9)})")
+    if shape == "int_of_counter":
+        return (_fmt("def f(k):\n    while int(str(k)) != %d:\n        k += 1\n    return k\n",
+                     p), "f(0)")
+    if shape == "append_of_counter":  # a call of a moved int appended: refused
+        return (_fmt("def f(k):\n    out = []\n    while True:\n        out.append(str(k))\n"
+                     "        k += 1\n        if k > %d:\n            return k\n", p),
+                f"f({rng.randint(0, 9)})")
+    if shape == "large_inner_head":  # the inner head's state is too large (the outer
+        # loop's sink is whole there): its line still counts, and it holds the exit
+        return (_fmt("def f(c):\n    out = list(range(30000))\n    while True:\n"
+                     "        k = 0\n        while k < 1:\n            if c >= %d:\n"
+                     "                return c\n            k += 1\n        c += 1\n"
+                     "        out.append(k)\n", p), f"f({rng.randint(0, 9)})")
+    if shape == "is_true_exit":  # an identity test with True decides the exit
+        return (_fmt("def f(k):\n    def done(m):\n        return m >= %d\n"
+                     "    while done(k) is not True:\n        k += 1\n    return k\n", p),
+                f"f({rng.randint(0, 9)})")
+    if shape == "rotate_until_sorted":  # a rotation that reaches the sorted order late
+        n = rng.randint(3, 6)
+        return (_fmt("def f(arr):\n    c = 0\n    while (arr == sorted(arr)) is not True or c < %d:\n"
+                     "        arr = arr[1:] + arr[:1]\n        c += 1\n    return c\n", min(p, 100000)),
+                f"f({list(range(2, n + 1)) + [1]})")
     raise ValueError(shape)
 
 
@@ -134,7 +193,11 @@ ENDING_SHAPES = ["sink_down", "parity_until", "parity_hits", "mod_not_kept",
                  "mod_by_variable", "alternating", "alternating_mixed", "k_minus_v",
                  "sink_read", "sink_alias", "sink_nested_alias", "sink_closure",
                  "sink_global", "sink_outer_read", "comes_back", "repeat_then_exit",
-                 "helper_ends", "helper_reads_global"]
+                 "helper_ends", "helper_reads_global",
+                 "text_read", "text_alias", "text_method", "text_closure", "text_counter",
+                 "written_read", "written_copied", "written_by_counter", "str_of_range",
+                 "math_of_counter", "int_of_counter", "append_of_counter", "large_inner_head",
+                 "is_true_exit", "rotate_until_sorted"]
 
 
 def _endless(rng: random.Random, shape: str) -> tuple[str, str]:
@@ -168,10 +231,45 @@ def _endless(rng: random.Random, shape: str) -> tuple[str, str]:
         return ("def f(n):\n    res = []\n    k = n\n    while k > 0:\n"
                 "        res.append(k)\n        k = (k + 1) // 2\n    return res\n",
                 f"f({rng.randint(1, 10 ** 6)})")
+    # anat5 (the paper-scale workload's shapes: HumanEval/44, /122, /25, /123)
+    if shape == "text_prepend":  # x reaches 0 and stays there; ret grows at the front
+        return ("def f(x, base):\n    ret = ''\n    while x != -1:\n"
+                "        ret = str(x % base) + ret\n        x //= base\n    return ret\n",
+                f"f({rng.randint(1, 10 ** 6)}, {rng.randint(2, 9)})")
+    if shape == "text_append":
+        return ("def f(n, k):\n    s = ''\n    while n > 0:\n        s += str(k)\n"
+                "    return s\n", f"f({rng.randint(1, 99)}, {rng.randint(0, 99)})")
+    if shape == "written":  # j goes down and up again; total only written
+        return ("def f(arr, k):\n    i, j = 0, len(arr) - 1\n    total = 0\n"
+                "    while i < j:\n        num = arr[i] + arr[j]\n        if num >= 10:\n"
+                "            total += num % 10\n            j -= 1\n        else:\n"
+                "            total += num\n            j -= 1\n        if i >= k:\n"
+                "            break\n        if j < k:\n            total += arr[j]\n"
+                "            j += 1\n    return total\n",
+                f"f({[rng.randint(10, 99) for _ in range(5)]}, 3)")
+    if shape == "pure_math":  # i stays 1: n // 1, a 1 appended each pass
+        return ("import math\ndef f(n):\n    fact = []\n    i = 1\n"
+                "    while i <= int(math.sqrt(n) + 1):\n        if n % i == 0:\n"
+                "            fact.append(i)\n            n //= i\n        else:\n"
+                "            i += 1\n    return fact\n", f"f({rng.randint(2, 10 ** 6)})")
+    if shape == "append_call":  # n is reset each pass; int(n) appended
+        return ("def f(n):\n    out = []\n    n0 = n\n    while n != 1:\n        n = n0\n"
+                "        while n % 2 == 0:\n            n = n / 2\n"
+                "        out.append(int(n))\n        n = 3 * n + 1\n    return out\n",
+                f"f({rng.randint(2, 10 ** 4) * 2})")
+    if shape == "rotate_is":  # HumanEval/109#44: a rotation that never sorts the list
+        return ("def f(arr):\n    def shift(arr, curr):\n        arr.insert(0, arr[-1])\n"
+                "        arr.pop()\n        if curr != -1:\n            curr += 1\n"
+                "        return arr, curr\n    def is_sorted(arr):\n"
+                "        return all(arr[i] <= arr[i + 1] for i in range(len(arr) - 1))\n"
+                "    curr = -1\n    while True:\n        arr, curr = shift(arr, curr)\n"
+                "        if is_sorted(arr) is True:\n            break\n    return arr\n",
+                f"f({[2, 1] + list(range(3, rng.randint(4, 9)))})")
     raise ValueError(shape)
 
 
-ENDLESS_SHAPES = ["sink_down", "parity", "alternating", "k_minus_v", "repeat_sink", "helper"]
+ENDLESS_SHAPES = ["sink_down", "parity", "alternating", "k_minus_v", "repeat_sink", "helper",
+                  "text_prepend", "text_append", "written", "pure_math", "append_call", "rotate_is"]
 
 
 def _cases() -> list[tuple[str, str, str, bool]]:

@@ -356,6 +356,10 @@ def test_a_pair_disturbed_by_tracing_is_judged_untraced(server):
     ("import sys\ndef f(x):\n    return sys.getrecursionlimit()\n", False),
     ("def f(x):\n    return x is 5\n", False),  # identity of equal values differs
     ("def f(x):\n    return x is None\n", True),
+    ("def f(x):\n    return g(x) is True\n", True),  # one True: decided by the value
+    ("def f(x):\n    return g(x) is not None\n", True),
+    ("def f(x):\n    return g(x) is x\n", False),
+    ("def f(x):\n    return x is y is None\n", False),
     ("class A:\n    pass\n", False),
 ])
 def test_hang_provable(source, provable):
