@@ -1537,10 +1537,11 @@ def _item_bytes(obj, budget: list[int]) -> int | None:
     return total
 
 
-def _unpin_stack(frame) -> None:
-    """Let the locals snapshots of the pair's function frames on the stack from
-    ``frame`` down to :func:`run_pair` drop their references to strings (red6).
-    Before Python 3.13 ``frame.f_locals`` of a function frame is a dict the frame keeps,
+def _unpin_stack(frame, files) -> None:
+    """Let the locals snapshots of the pair's function frames (code from ``files``: the
+    candidate's and the test's, whose sources name no way to hold a snapshot) on the
+    stack from ``frame`` down to :func:`run_pair` drop their references to strings
+    (red6).  Before Python 3.13 ``frame.f_locals`` of a function frame is a dict the frame keeps,
     filled from the fast locals at each read and written back into them only by a trace
     or profile function's return: called from the timer handler with no trace function
     on the stack (see :func:`_in_trace_function`), dropping a key only drops that
@@ -1552,7 +1553,8 @@ def _unpin_stack(frame) -> None:
     namespace)."""
     f = frame
     while f is not None and f.f_code is not _RUN_PAIR_CODE:
-        if f.f_code.co_flags & 0x3 == 0x3:  # CO_OPTIMIZED | CO_NEWLOCALS: a function
+        # CO_OPTIMIZED | CO_NEWLOCALS: a function (not module or class code)
+        if f.f_code.co_flags & 0x3 == 0x3 and f.f_code.co_filename in files:
             local = f.f_locals
             if _type(local) is dict:
                 for name in [k for k, v in local.items() if _type(v) is str]:
@@ -1739,12 +1741,12 @@ class HangWatch:
                 self._judge_growth(frame)
             finally:  # (red6) a pair not proved runs on as fast as it would unwatched
                 if self.may_unpin:
-                    _unpin_stack(frame)
+                    _unpin_stack(frame, self.sources)
             return
         if self.unpin:
             self.unpin = False
             if self.may_unpin:
-                _unpin_stack(frame)
+                _unpin_stack(frame, self.sources)
             return
         if self.tracing:  # the window is over
             self._untrace()
@@ -1950,7 +1952,7 @@ class HangWatch:
                 self.growth = None  # a text sink the snapshot holds: not measurable
                 return
         else:
-            _unpin_stack(frame)
+            _unpin_stack(frame, self.sources)
         self.growth = (frame, sinks, lengths, _thread_time(), per, _address_space())
         signal.setitimer(signal.ITIMER_PROF, max(self.limit * _GROWTH_WINDOW, 0.001))
 
@@ -1960,7 +1962,8 @@ class HangWatch:
         address space stays under its limit (and its cgroup's memory under that limit),
         counting per appended item 18 bytes of list (8 bytes a slot, over-allocated by
         1/8, and copied once when the list is moved) and the largest item a period
-        appends (see below: a pass may append a large item, then small ones) - or, if more, what the address space grew by in the window, at the same rate.  Then
+        appends (see below: a pass may append a large item, then small ones) - or, if
+        more, what the address space grew by in the window, at the same rate.  Then
         the real run reaches the time limit before the memory limit:
         a TIMEOUT, as proved.  Otherwise the pair just runs on untraced (it was traced:
         if it ends - a MemoryError - it is run again untraced for its verdict).
