@@ -4,13 +4,15 @@
   ``evalplus.data`` import, so the variables are set before anything imports it).
 * Caches (our verdict cache, evalplus's expected outputs) go to a private directory per
   test session unless ``CODERM_TEST_CACHE`` names one to reuse, so tests never read or
-  pollute a user's cache.
+  pollute a user's cache; the private one is removed when the session ends.
 * Only the built-in plugins load unless a test asks otherwise.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -31,7 +33,12 @@ for _var, _path in _DATASETS.items():
 if "CODERM_TEST_CACHE" in os.environ:
     os.environ["XDG_CACHE_HOME"] = os.environ["CODERM_TEST_CACHE"]
 else:
-    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="coderm-test-cache-")
+    # a private cache per session, removed when the session's process exits: a user
+    # running the README's test command must not find one more directory in /tmp
+    # after every run (the subprocesses that write into it have all ended by then)
+    _SESSION_CACHE = tempfile.mkdtemp(prefix="coderm-test-cache-")
+    os.environ["XDG_CACHE_HOME"] = _SESSION_CACHE
+    atexit.register(shutil.rmtree, _SESSION_CACHE, ignore_errors=True)
 os.environ.setdefault("CODERM_EVALPLUS_LOAD_PLUGINS", "")
 
 
