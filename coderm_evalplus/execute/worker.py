@@ -26,7 +26,8 @@ interpreter per pair:
   (builtins count, recursion limit, stdio objects, tracing, threads, cwd, files in the
   work dir).  A test or program whose source *could* change shared state in ways that
   check cannot see (attribute stores on anything but ``self``, ``builtins``, ``sys``,
-  ``os``, ``gc``, ``signal``, ``setattr``, ``exec``...) is flagged statically.  Either way the child reports that test and
+  ``os``, ``gc``, ``signal``, ``setattr``, ``exec``, a module's dict handed to a helper
+  or bound to a local name...) is flagged statically.  Either way the child reports that test and
   exits; the server forks a fresh child for the remaining tests.  Isolation is paid only
   where a test misbehaves;
 * time limits are enforced by the server, never by the pair itself (alarms can be
@@ -97,6 +98,7 @@ of that uid is killed.  Without root these two are best effort and reported in t
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import ctypes
 import ctypes.util
@@ -116,6 +118,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import unittest
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -223,6 +226,9 @@ _SUSPICIOUS_ATTRS = frozenset({
     "modules", "patch", "__class__", "__dict__", "__globals__", "__code__", "__defaults__",
     "__kwdefaults__", "__builtins__", "__subclasses__", "__setattr__", "__bases__",
     "__all__", "__mro__", "__closure__", "__delattr__", "__path__", "__spec__", "__loader__",
+    # on any receiver: an ABC handed over as a parameter (``c.register(dict)``), a stdio
+    # stream (which the escape analysis treats as inert)
+    "register", "reconfigure", "detach",
 })
 # In-place mutators: called on an object reached from an imported module they change
 # that module's state for every later pair (``collections.abc.__all__.append(...)``).
@@ -273,10 +279,13 @@ def may_touch_shared_state(source: str | ast.Module | list) -> bool:
     Stores to attributes of anything but ``self``/``cls``, item stores through an
     attribute or an imported name, in-place mutator calls on objects reached from an
     imported name, private (``_x``) attributes of other objects, and every name in
-    :data:`_SUSPICIOUS_NAMES` / attribute in :data:`_SUSPICIOUS_ATTRS` count.  A false
-    positive only costs a fork; a false negative is caught by the runtime checks for
-    everything those cover.  Known gap: a public mutable module attribute changed through
-    a local alias (``t = mimetypes.types_map; t["x"] = 1``) is seen by neither.
+    :data:`_SUSPICIOUS_NAMES` / attribute in :data:`_SUSPICIOUS_ATTRS` count; and so
+    does a mutable object reachable from an imported module that is changed through an
+    alias or escapes into code the check cannot follow - a call's argument, above all,
+    since the helper that mutates its parameter may be defined in the pair's other source
+    (:func:`_shared_value_escapes` says why and how).  A false positive only costs a
+    fork; a false negative is caught by the runtime checks for everything those cover,
+    and is a wrong verdict for the rest (the next pair in the runner sees the change).
     """
     nodes = _nodes(source)
     if nodes is None:
@@ -339,6 +348,344 @@ def may_touch_shared_state(source: str | ast.Module | list) -> bool:
                     return True  # ``from re import _cache``
             if isinstance(node, ast.ImportFrom) and node.module and \
                     node.module.split(".")[0] in _SUSPICIOUS_NAMES:
+                return True
+    try:
+        return _shared_value_escapes(nodes)
+    except RecursionError:  # nested too deep to follow: assume the worst
+        return True
+
+
+# --------------------------------------------------------------------------- escapes
+# What follows decides the one class of shared state :func:`may_touch_shared_state`
+# tracks through names: a mutable object reachable from an imported module (a module
+# itself, ``copy.dispatch_table``, ``sys.argv``) changed through an alias or a parameter
+# (``t = copy.dispatch_table; t[k] = v``, ``put(copy.dispatch_table, k, v)``).
+
+_UNRESOLVED = object()  # a value the analysis cannot name: may be shared and mutable
+_LOCAL = object()  # a value the pair made itself (a call's result, a literal, a local)
+_INERT = object()  # a value that cannot be changed but through flagged names (an int)
+# Methods whose result may be a part of their receiver (``d.get(k)`` is d's value).
+_ACCESSORS = frozenset({
+    "get", "pop", "popitem", "setdefault", "values", "items", "keys", "copy", "popleft",
+    "__getitem__", "__getattribute__", "__getattr__", "__iter__", "__next__",
+    "__reversed__", "__self__",
+})
+_INERT_TYPES = (int, float, complex, str, bytes, bool, type(None), range, slice,
+                type(...), type(NotImplemented), type, types.FunctionType,
+                types.MethodDescriptorType, types.WrapperDescriptorType,
+                types.ClassMethodDescriptorType, types.GetSetDescriptorType,
+                types.MemberDescriptorType, classmethod, staticmethod, property, io.IOBase)
+
+
+def _inert(obj, depth: int = 3) -> bool:
+    """Can ``obj`` - found in a module by :func:`_static_attr` - only change through
+    what :func:`may_touch_shared_state` flags by name (an attribute store, ``__dict__``,
+    ``setattr``, ``register``)?  Scalars, classes, functions, builtin functions of a
+    module, typing's objects, tuples of such; and the stdio streams, whose state a pair
+    can change only by closing them (checked at run time, :class:`_Baseline`) or through
+    flagged attributes (``reconfigure``, ``detach``).  Containers, modules, bound
+    methods of other objects are not."""
+    if obj is _INERT or obj is _LOCAL:
+        return True
+    if obj is _UNRESOLVED:
+        return False
+    if isinstance(obj, _INERT_TYPES):
+        return True
+    kind = type(obj)
+    if kind is types.BuiltinFunctionType:  # bound to its module, or to an object
+        owner = getattr(obj, "__self__", None)
+        return owner is None or isinstance(owner, types.ModuleType)
+    if kind.__module__ == "typing":
+        return True
+    if isinstance(obj, (tuple, frozenset)) and depth and _len(obj) <= 64:
+        return all(_inert(x, depth - 1) for x in obj)
+    return False
+
+
+def _static_attr(obj, name: str):
+    """``obj.name`` looked up without running code - a module's dict, a class's MRO
+    dicts, never ``getattr`` (a module ``__getattr__`` or a property could import or
+    print in the server) - or _UNRESOLVED."""
+    if obj is _INERT or (obj is not _UNRESOLVED and _inert(obj) and not isinstance(obj, type)
+                         and not isinstance(obj, types.FunctionType)):
+        return _INERT  # attributes of scalars, streams: methods and scalars
+    if isinstance(obj, types.ModuleType):
+        found = obj.__dict__.get(name, _UNRESOLVED)
+        if found is _UNRESOLVED:  # a submodule not bound yet: ``os.path`` is bound
+            found = sys.modules.get(f"{obj.__dict__.get('__name__')}.{name}", _UNRESOLVED)
+        return found
+    if isinstance(obj, type):
+        for klass in type.__dict__["__mro__"].__get__(obj):
+            found = type.__dict__["__dict__"].__get__(klass).get(name, _UNRESOLVED)
+            if found is not _UNRESOLVED:
+                return found
+    return _UNRESOLVED
+
+
+def _imported_values(nodes: list[ast.AST]
+                     ) -> tuple[dict[str, object], set[str], bool, set[str]]:
+    """Names the source's imports bind -> what they name in this process (modules this
+    server has loaded; _UNRESOLVED otherwise: nothing is imported here), the names bound
+    by star imports, whether a star import of an unloaded module binds names unseen, and
+    the local names of imported modules."""
+    values: dict[str, object] = {}
+    starred: set[str] = set()
+    modules: set[str] = set()
+    unseen = False
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    values[alias.asname] = sys.modules.get(alias.name, _UNRESOLVED)
+                    modules.add(alias.asname)
+                else:
+                    root = alias.name.split(".")[0]
+                    values[root] = sys.modules.get(root, _UNRESOLVED)
+                    modules.add(root)
+        elif isinstance(node, ast.ImportFrom):
+            module = sys.modules.get(node.module or "", _UNRESOLVED) if not node.level \
+                else _UNRESOLVED
+            for alias in node.names:
+                if alias.name != "*":
+                    values[alias.asname or alias.name] = \
+                        _UNRESOLVED if module is _UNRESOLVED else _static_attr(module,
+                                                                               alias.name)
+                elif module is _UNRESOLVED:
+                    unseen = True
+                else:
+                    public = module.__dict__.get("__all__")
+                    if not isinstance(public, (list, tuple)):
+                        public = [k for k in module.__dict__ if not k.startswith("_")]
+                    for name in public:
+                        if isinstance(name, str):
+                            values[name] = module.__dict__.get(name, _UNRESOLVED)
+                            starred.add(name)
+    return values, starred, unseen, modules
+
+
+def _bound_names(nodes: list[ast.AST]) -> set[str]:
+    """Every name the source binds anywhere (any scope)."""
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, _MATCH_CAPTURES) and node.name:
+            names.add(node.name)
+        elif isinstance(node, _MATCH_MAPPING) and node.rest:
+            names.add(node.rest)
+    return names
+
+
+_MATCH_CAPTURES = tuple(getattr(ast, k) for k in ("MatchAs", "MatchStar") if hasattr(ast, k))
+_MATCH_MAPPING = getattr(ast, "MatchMapping", ())
+
+
+def _pattern_names(pattern: ast.AST) -> list[str]:
+    return [n.name for n in ast.walk(pattern)
+            if isinstance(n, _MATCH_CAPTURES) and n.name] + \
+        [n.rest for n in ast.walk(pattern) if isinstance(n, _MATCH_MAPPING) and n.rest]
+
+
+def _shared_value_escapes(nodes: list[ast.AST]) -> bool:
+    """Does a module-reachable mutable value get changed through, or escape into, code
+    this check cannot follow?
+
+    Why this rule: a runner is reused after a pair this check passes, so anything the
+    pair changed in a module (which outlives the pair: ``sys.modules`` holds it) reaches
+    the next pair.  The direct forms (``copy.dispatch_table[k] = v``) are caught by name
+    in :func:`may_touch_shared_state`; an alias or a parameter hides the module from
+    them (``put(copy.dispatch_table, k, v)`` with ``def put(d, k, v): d[k] = v`` -
+    and ``put`` may even be defined in the other source of the pair).  So the values
+    that may be such an object are tracked: a *shared* value is one named by an import
+    (unless :func:`_inert`), an attribute or item of a shared value, the result of an
+    accessor method of one (``.get``, ``.values``...), a container display or
+    comprehension holding one, and every name or attribute name a shared value is ever
+    bound to - by assignment, ``for``, ``with``, walrus, ``match`` - anywhere in the
+    source (flow- and scope-insensitive: conservative).  A shared value may be read,
+    iterated, indexed and have its own non-mutating methods called; the source is
+    flagged when it is stored into or deleted from, has a mutator method looked up
+    (:data:`_MUTATOR_METHODS`, called or not), is the target of an augmented assignment,
+    or *escapes*: is passed to any call (user code, or a stdlib function such as
+    ``operator.setitem``, may mutate an argument; builtins are no exception, the other
+    source may rebind ``len``), returned, yielded, used as a default, or used as an
+    operand of an operator or an index (which may call a user ``__eq__``/``__add__``/
+    ``__getitem__`` with it).  Calls of module-level functions and classes are assumed to
+    return fresh values (``copy.copy(x)``, ``collections.Counter(s)``): that keeps
+    ordinary candidates unflagged.  Remaining gaps (not checked by any test): a module
+    function that returns module state (``sysconfig.get_config_vars()``) or a method
+    outside :data:`_ACCESSORS` that returns a part of its receiver, and inherited
+    mutable class attributes changed through ``self`` in a subclass of a module class.
+    """
+    values, starred, unseen, modules = _imported_values(nodes)
+    if not unseen and all(_inert(v) for v in values.values()):
+        return False  # nothing shared and mutable is named: the common case
+    bound = _bound_names(nodes) if unseen or starred else set()
+    for name in starred & bound:  # a star-bound name the source binds itself: its own
+        values.pop(name, None)
+    builtin_names = set(dir(builtins)) if unseen else set()
+    memo: dict[int, object] | None = None  # value_of per node, once the taints are final
+    tainted: set[str] = set()  # names a shared value was bound to
+    tainted_attrs: set[str] = set()  # attribute names one was stored under
+    accessor_aliases: set[str] = set()  # names bound to a shared value's accessor
+
+    def value_of(e: ast.AST):
+        if memo is not None:
+            found = memo.get(id(e), memo)
+            if found is memo:
+                found = memo[id(e)] = value_at(e)
+            return found
+        return value_at(e)
+
+    def value_at(e: ast.AST):
+        kind = type(e)
+        if kind is ast.Name:
+            if e.id in tainted:
+                return _UNRESOLVED
+            if e.id in values:
+                return values[e.id]
+            if unseen and e.id not in bound and e.id not in builtin_names:
+                return _UNRESOLVED
+            return _LOCAL
+        if kind is ast.Attribute:
+            base = value_of(e.value)
+            if base is _LOCAL:
+                return _UNRESOLVED if e.attr in tainted_attrs else _LOCAL
+            return _static_attr(base, e.attr)
+        if kind is ast.Subscript:
+            base = value_of(e.value)
+            if base is _LOCAL or _inert(base):
+                return base if base is _LOCAL else _INERT
+            return _UNRESOLVED
+        if kind is ast.Starred or kind is ast.NamedExpr:
+            return value_of(e.value)
+        if kind is ast.Call:
+            func = e.func
+            if type(func) is ast.Name and func.id in accessor_aliases:
+                return _UNRESOLVED
+            if type(func) is ast.Attribute and func.attr in _ACCESSORS:
+                base = value_of(func.value)
+                if not _inert(base) and not isinstance(base, types.ModuleType) and not (
+                        base is _UNRESOLVED and type(func.value) is ast.Name
+                        and func.value.id in modules and func.value.id not in tainted):
+                    return _UNRESOLVED
+            return _LOCAL
+        if kind is ast.IfExp:
+            return _UNRESOLVED if shared(e.body) or shared(e.orelse) else _LOCAL
+        if kind is ast.BoolOp or kind is ast.Tuple or kind is ast.List or kind is ast.Set:
+            items = e.values if kind is ast.BoolOp else e.elts
+            return _UNRESOLVED if any(shared(x) for x in items) else _LOCAL
+        if kind is ast.Dict:
+            return _UNRESOLVED if any(x is not None and shared(x) for x in e.keys) or any(
+                shared(x) for x in e.values) else _LOCAL
+        if kind is ast.ListComp or kind is ast.SetComp or kind is ast.GeneratorExp:
+            return _UNRESOLVED if shared(e.elt) else _LOCAL
+        if kind is ast.DictComp:
+            return _UNRESOLVED if shared(e.key) or shared(e.value) else _LOCAL
+        if kind is ast.BinOp:  # ``shared + []`` holds its items (and is flagged anyway)
+            return _UNRESOLVED if shared(e.left) or shared(e.right) else _LOCAL
+        return _LOCAL
+
+    def shared(e: ast.AST) -> bool:
+        return not _inert(value_of(e))
+
+    def taint(target: ast.AST) -> bool:
+        """Record that ``target`` holds a shared value; True when that is news."""
+        kind = type(target)
+        if kind is ast.Name:
+            new = target.id not in tainted
+            tainted.add(target.id)
+            tainted_attrs.add(target.id)  # a class attribute, read as ``self.name``
+            return new
+        if kind is ast.Attribute:
+            new = target.attr not in tainted_attrs
+            tainted_attrs.add(target.attr)
+            return new
+        if kind is ast.Subscript:  # the container now holds it
+            return taint(target.value)
+        if kind is ast.Starred:
+            return taint(target.value)
+        if kind is ast.Tuple or kind is ast.List:
+            return any([taint(x) for x in target.elts])
+        return False
+
+    binds: list[tuple[Any, ast.AST, bool]] = []  # (target, value, value's items only)
+    for node in nodes:
+        kind = type(node)
+        if kind is ast.Assign:
+            binds += [(t, node.value, False) for t in node.targets]
+            if type(node.value) is ast.Attribute and node.value.attr in _ACCESSORS:
+                binds += [(("accessor", t), node.value, False) for t in node.targets
+                          if type(t) is ast.Name]
+        elif kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.NamedExpr:
+            if node.value is not None:
+                binds.append((node.target, node.value, False))
+        elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
+            binds.append((node.target, node.iter, True))
+        elif kind is ast.withitem:
+            if node.optional_vars is not None:
+                binds.append((node.optional_vars, node.context_expr, False))
+        elif kind is getattr(ast, "Match", None):
+            for case in node.cases:
+                binds += [(ast.Name(id=n, ctx=ast.Store()), node.subject, False)
+                          for n in _pattern_names(case.pattern)]
+    changed = True
+    while changed:  # to a fixed point: an alias of an alias is shared too
+        changed = False
+        for target, value, items in binds:
+            v = value_of(value)
+            if _inert(v) or (items and isinstance(v, io.IOBase)):
+                continue  # (a stream's items are strings)
+            if type(target) is tuple:
+                if target[1].id not in accessor_aliases:
+                    accessor_aliases.add(target[1].id)
+                    changed = True
+            elif taint(target):
+                changed = True
+    memo = {}
+    for node in nodes:
+        kind = type(node)
+        if kind is ast.Subscript:
+            if not isinstance(node.ctx, ast.Load) and shared(node.value):
+                return True  # an item stored into or deleted from it
+            if shared(node.slice):
+                return True  # an index a user ``__getitem__`` may be handed
+        elif kind is ast.Attribute:
+            if node.attr in _MUTATOR_METHODS or not isinstance(node.ctx, ast.Load):
+                base = value_of(node.value)  # (``operator.add`` is a module's function)
+                if not _inert(base) and not isinstance(base, types.ModuleType):
+                    return True
+        elif kind is ast.AugAssign:
+            if shared(node.target) or shared(node.value):
+                return True
+        elif kind is ast.Call:
+            if any(shared(a) for a in node.args) or any(
+                    shared(k.value) for k in node.keywords):
+                return True  # handed to code that may mutate it
+        elif kind is ast.Return or kind is ast.Yield or kind is ast.YieldFrom:
+            if node.value is not None and shared(node.value):
+                return True
+        elif kind is ast.Lambda:
+            if shared(node.body):
+                return True
+        elif kind is ast.arguments:
+            if any(d is not None and shared(d) for d in node.defaults + node.kw_defaults):
+                return True
+        elif kind is ast.BinOp:
+            if shared(node.left) or shared(node.right):
+                return True
+        elif kind is ast.Compare:
+            if any(shared(x) for x, op in zip(node.comparators, node.ops)
+                   if not isinstance(op, (ast.Is, ast.IsNot))) or (
+                    shared(node.left) and not all(isinstance(op, (ast.Is, ast.IsNot))
+                                                  for op in node.ops)):
                 return True
     return False
 
@@ -2421,6 +2768,9 @@ class _Baseline:
                             getattr(sys, "get_int_max_str_digits", _int)())
         self.cwd = os.getcwd()
         self.stdio = (sys.stdin, sys.stdout, sys.stderr)
+        # closed by a pair (``def done(f): f.close()``, ``done(sys.stdout)``): the next
+        # pair's print would raise; the static check treats the streams as inert
+        self.stdio_closed = (sys.stdin.closed, sys.stdout.closed, sys.stderr.closed)
         self.trace = (sys.gettrace(), sys.getprofile())
         self.threads = (threading.active_count(), _thread._count())
         self.dir_state = self._dir_state()
@@ -2435,6 +2785,8 @@ class _Baseline:
                 and (_len(sys.path), _len(sys.meta_path), sys.getswitchinterval(),
                      getattr(sys, "get_int_max_str_digits", _int)()) == self.interpreter
                 and (sys.stdin, sys.stdout, sys.stderr) == self.stdio
+                and (sys.stdin.closed, sys.stdout.closed, sys.stderr.closed)
+                == self.stdio_closed
                 and (sys.gettrace(), sys.getprofile()) == self.trace
                 and (threading.active_count(), self._thread_count()) == self.threads
                 and os.getcwd() == self.cwd
@@ -2813,6 +3165,8 @@ class Server:
             except BaseException:  # not installed, or broken: the candidate will see that
                 self._warm_failed.add(name)
         if fresh:
+            # what the program's imports name is known now (see _imported_values)
+            self._facts.pop(program, None)
             if self.spare is not None:
                 self._discard(self.spare, sweep=False)  # never let go: nothing to sweep
                 self.spare = None
