@@ -1421,7 +1421,7 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     if not all(loop.lineno <= line <= (loop.end_lineno or loop.lineno) for line in executed):
         return False  # the pass left the loop (an outer loop or handler ran)
     exprs: list[ast.expr] = [loop.test]
-    parent: dict[int, ast.AST] = {id(loop.test): loop}
+    parent = _parents(loop)  # (the lookups below start at nodes of exprs: of lines that ran)
     stores: set[str] = set()
     ok = (ast.Expr, ast.Assign, ast.AugAssign, ast.If, ast.While, ast.For, ast.Pass,
           ast.Continue, ast.Assert)  # no break or return: the pass must stay in the loop
@@ -1437,10 +1437,8 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
                         local.get(st.target.id)) is int or st.target.id in sinks and _type(
                             local.get(st.target.id)) is str)):
                 return False  # += on a container changes it in place (and its aliases)
-            for child in ast.iter_child_nodes(st):
-                if isinstance(child, ast.expr):
-                    exprs.append(child)
-                    parent[id(child)] = st
+            exprs.extend(child for child in ast.iter_child_nodes(st)
+                         if isinstance(child, ast.expr))
             targets = st.targets if isinstance(st, ast.Assign) else \
                 [st.target] if isinstance(st, (ast.AugAssign, ast.For)) else []
             for target in targets:
@@ -1491,8 +1489,6 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
                         return False
             if isinstance(node, ast.Name) and node.id in moved:
                 names.append(node)
-            for child in ast.iter_child_nodes(node):
-                parent[id(child)] = node
     # write-only ints (anat5): moved ints the pass uses only as ``v += e`` / ``v -= e``
     # targets - read nowhere, so their values decide nothing (see the docstring)
     written = {v for v in moved if all(
@@ -1743,34 +1739,75 @@ def _sink_append(node: ast.AST, sinks: tuple) -> bool:
         not isinstance(node.args[0], ast.Starred)
 
 
-def _loop_sinks(loop: ast.While, code) -> tuple[str, ...]:
-    """The plain locals of ``code`` that the loop uses only as ``s.append(x)`` statements
-    (anywhere in the loop, whether it ran or not): never read otherwise, stored, deleted,
-    declared global or nonlocal, nor seen by a nested scope (not a cell)."""
+def _parents(root: ast.AST) -> dict[int, ast.AST]:
+    """``id(node)`` -> the node it hangs from, for every node under ``root``.  By id, as
+    the trees these maps serve are alive while they are used (and :func:`_inlined` copies
+    each body it inserts, so no node hangs from two places)."""
     parent: dict[int, ast.AST] = {}
-    for node in ast.walk(loop):
+    for node in ast.walk(root):
         for child in ast.iter_child_nodes(node):
             parent[id(child)] = node
+    return parent
+
+
+def _loop_names_used_only(loop: ast.While, code,
+                          use: Callable[[ast.Name, dict[int, ast.AST]], bool]
+                          ) -> tuple[str, ...]:
+    """The plain locals of ``code`` every ``Name`` of which in ``loop`` (whether it ran
+    or not) passes ``use(name, parents)`` - the test of one kind of sink - and that the
+    loop neither declares global or nonlocal nor binds as a parameter (of a nested def or
+    lambda), nor that a nested scope sees (not a cell): a name the loop reaches in no
+    other way."""
+    parent = _parents(loop)
     good: set[str] = set()
     bad: set[str] = set()
     for node in ast.walk(loop):
         if isinstance(node, ast.Name):
-            at = parent.get(id(node))
-            call = parent.get(id(at))
-            st = parent.get(id(call))
-            if isinstance(node.ctx, ast.Load) and isinstance(at, ast.Attribute) and \
-                    at.value is node and isinstance(call, ast.Call) and call.func is at and \
-                    _sink_append(call, (node.id,)) and isinstance(st, ast.Expr) and \
-                    st.value is call:
-                good.add(node.id)
-            else:
-                bad.add(node.id)
+            (good if use(node, parent) else bad).add(node.id)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             bad.update(node.names)
         elif isinstance(node, ast.arg):
             bad.add(node.arg)
     return _tuple(sorted(n for n in good - bad if n in code.co_varnames
                          and n not in code.co_cellvars and n not in code.co_freevars))
+
+
+def _append_use(node: ast.Name, parent: dict[int, ast.AST]) -> bool:
+    """Is this use of ``s`` the statement ``s.append(x)``?"""
+    at = parent.get(id(node))
+    call = parent.get(id(at))
+    st = parent.get(id(call))
+    return isinstance(node.ctx, ast.Load) and isinstance(at, ast.Attribute) and \
+        at.value is node and isinstance(call, ast.Call) and call.func is at and \
+        _sink_append(call, (node.id,)) and isinstance(st, ast.Expr) and st.value is call
+
+
+def _concat_use(node: ast.Name, parent: dict[int, ast.AST]) -> bool:
+    """Is this use of ``s`` in ``s = s + e``, ``s = e + s`` or ``s += e`` (``s`` not
+    ``e``: ``s = s + s`` reads it, and doubles it)?"""
+    at = parent.get(id(node))
+    if isinstance(node.ctx, ast.Store):
+        return isinstance(at, ast.AugAssign) and at.target is node and \
+            isinstance(at.op, ast.Add) or isinstance(at, ast.Assign) and \
+            at.targets == [node] and isinstance(at.value, ast.BinOp) and \
+            isinstance(at.value.op, ast.Add) and any(
+                isinstance(side, ast.Name) and side.id == node.id
+                for side in (at.value.left, at.value.right))
+    if isinstance(node.ctx, ast.Load) and isinstance(at, ast.BinOp) and \
+            isinstance(at.op, ast.Add) and (at.left is node or at.right is node):
+        other = at.right if at.left is node else at.left
+        st = None if isinstance(other, ast.Name) and other.id == node.id else \
+            parent.get(id(at))
+        return isinstance(st, ast.Assign) and st.value is at and bool(st.targets) and \
+            isinstance(st.targets[0], ast.Name) and st.targets[0].id == node.id
+    return False
+
+
+def _loop_sinks(loop: ast.While, code) -> tuple[str, ...]:
+    """The plain locals of ``code`` that the loop uses only as ``s.append(x)`` statements
+    (anywhere in the loop, whether it ran or not): never read otherwise, stored, deleted,
+    declared global or nonlocal, nor seen by a nested scope (not a cell)."""
+    return _loop_names_used_only(loop, code, _append_use)
 
 
 def _loop_text_sinks(loop: ast.While, code) -> tuple[str, ...]:
@@ -1781,37 +1818,7 @@ def _loop_text_sinks(loop: ast.While, code) -> tuple[str, ...]:
     are not cells.  The watch takes them as sinks only while they hold a ``str`` (an
     immutable value: another name bound to an older one sees no change, so unlike a
     list an alias reads nothing of what the loop adds)."""
-    parent: dict[int, ast.AST] = {}
-    for node in ast.walk(loop):
-        for child in ast.iter_child_nodes(node):
-            parent[id(child)] = node
-    good: set[str] = set()
-    bad: set[str] = set()
-    for node in ast.walk(loop):
-        if isinstance(node, ast.Name):
-            at = parent.get(id(node))
-            ok = False
-            if isinstance(node.ctx, ast.Store):
-                ok = isinstance(at, ast.AugAssign) and at.target is node and \
-                    isinstance(at.op, ast.Add) or isinstance(at, ast.Assign) and \
-                    at.targets == [node] and isinstance(at.value, ast.BinOp) and \
-                    isinstance(at.value.op, ast.Add) and any(
-                        isinstance(side, ast.Name) and side.id == node.id
-                        for side in (at.value.left, at.value.right))
-            elif isinstance(node.ctx, ast.Load) and isinstance(at, ast.BinOp) and \
-                    isinstance(at.op, ast.Add) and (at.left is node or at.right is node):
-                other = at.right if at.left is node else at.left
-                st = None if isinstance(other, ast.Name) and other.id == node.id else \
-                    parent.get(id(at))  # s = s + s reads it (and doubles it): refused
-                ok = isinstance(st, ast.Assign) and st.value is at and st.targets and \
-                    isinstance(st.targets[0], ast.Name) and st.targets[0].id == node.id
-            (good if ok else bad).add(node.id)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            bad.update(node.names)
-        elif isinstance(node, ast.arg):
-            bad.add(node.arg)
-    return _tuple(sorted(n for n in good - bad if n in code.co_varnames
-                         and n not in code.co_cellvars and n not in code.co_freevars))
+    return _loop_names_used_only(loop, code, _concat_use)
 
 
 _FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE,
