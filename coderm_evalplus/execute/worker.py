@@ -361,6 +361,7 @@ def may_touch_shared_state(source: str | ast.Module | list) -> bool:
 # itself, ``copy.dispatch_table``, ``sys.argv``) changed through an alias or a parameter
 # (``t = copy.dispatch_table; t[k] = v``, ``put(copy.dispatch_table, k, v)``).
 
+_TAINT_ROUNDS = 32  # passes over a source's bindings before the analysis gives up
 _UNRESOLVED = object()  # a value the analysis cannot name: may be shared and mutable
 _LOCAL = object()  # a value the pair made itself (a call's result, a literal, a local)
 _INERT = object()  # a value that cannot be changed but through flagged names (an int)
@@ -636,9 +637,11 @@ def _shared_value_escapes(nodes: list[ast.AST]) -> bool:
             for case in node.cases:
                 binds += [(ast.Name(id=n, ctx=ast.Store()), node.subject, False)
                           for n in _pattern_names(case.pattern)]
-    changed = True
+    changed, rounds = True, 0
     while changed:  # to a fixed point: an alias of an alias is shared too
-        changed = False
+        if rounds == _TAINT_ROUNDS:
+            return True  # a chain of aliases this long: assume the worst, stay linear
+        changed, rounds = False, rounds + 1
         for target, value, items in binds:
             v = value_of(value)
             if _inert(v) or (items and isinstance(v, io.IOBase)):
