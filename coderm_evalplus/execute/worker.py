@@ -287,9 +287,48 @@ def may_touch_shared_state(source: str | ast.Module | list) -> bool:
     fork; a false negative is caught by the runtime checks for everything those cover,
     and is a wrong verdict for the rest (the next pair in the runner sees the change).
     """
+    return shared_state_facts(source).touches
+
+
+class SharedState(NamedTuple):
+    """What :func:`shared_state_facts` says of one source."""
+
+    touches: bool  # may change state that outlives the pair
+    assumes: frozenset[str]  # free names it took for the loaded module of that name
+    rebinds: frozenset[str]  # names it imports as something such a free use would not be
+
+
+_UNTOUCHED = SharedState(False, frozenset(), frozenset())
+_TOUCHES = SharedState(True, frozenset(), frozenset())
+
+
+def shared_state_facts(source: str | ast.Module | list) -> SharedState:
+    """:func:`may_touch_shared_state`'s answer, and what a pair of sources must agree on
+    for it to hold for the pair (see :func:`pair_touches_shared_state`)."""
     nodes = _nodes(source)
     if nodes is None:
-        return False  # it cannot run, so it cannot touch anything
+        return _UNTOUCHED  # it cannot run, so it cannot touch anything
+    if _touches_by_name(nodes):
+        return _TOUCHES
+    try:
+        return _shared_value_escapes(nodes)
+    except RecursionError:  # nested too deep to follow: assume the worst
+        return _TOUCHES
+
+
+def pair_touches_shared_state(program: SharedState, test: SharedState) -> bool:
+    """May the pair of these two sources (one namespace: the test runs after the
+    program, each reads the other's globals) change state that outlives it?  Each source
+    was checked alone, reading the other's globals as free names: a free name of a loaded
+    module's name was taken for that module - wrongly if the other source's import binds
+    that name to something else."""
+    return program.touches or test.touches or \
+        not program.assumes.isdisjoint(test.rebinds) or \
+        not test.assumes.isdisjoint(program.rebinds)
+
+
+def _touches_by_name(nodes: list[ast.AST]) -> bool:
+    """The checks by name of :func:`may_touch_shared_state` (all but the escapes)."""
     imported = _imported_names(nodes)
     guarded: dict[str, frozenset[str]] = {}  # local name of sys / os -> allowed attributes
     star_mutators = False
@@ -349,10 +388,7 @@ def may_touch_shared_state(source: str | ast.Module | list) -> bool:
             if isinstance(node, ast.ImportFrom) and node.module and \
                     node.module.split(".")[0] in _SUSPICIOUS_NAMES:
                 return True
-    try:
-        return _shared_value_escapes(nodes)
-    except RecursionError:  # nested too deep to follow: assume the worst
-        return True
+    return False
 
 
 # --------------------------------------------------------------------------- escapes
@@ -393,9 +429,9 @@ def _inert(obj, depth: int = 3) -> bool:
     if isinstance(obj, _INERT_TYPES):
         return True
     kind = type(obj)
-    if kind is types.BuiltinFunctionType:  # bound to its module, or to an object
+    if kind is types.BuiltinFunctionType:  # bound to its module or class, or an object
         owner = getattr(obj, "__self__", None)
-        return owner is None or isinstance(owner, types.ModuleType)
+        return owner is None or isinstance(owner, (types.ModuleType, type))
     if kind.__module__ == "typing":
         return True
     if isinstance(obj, (tuple, frozenset)) and depth and _len(obj) <= 64:
@@ -464,6 +500,62 @@ def _imported_values(nodes: list[ast.AST]
     return values, starred, unseen, modules
 
 
+def _deep_inert(value) -> bool:
+    """:func:`_inert`, and for a class every attribute its own (non-builtin) classes
+    define too: another source holding the class by a free name reaches them all."""
+    if not _inert(value):
+        return False
+    if isinstance(value, type):
+        for klass in type.__dict__["__mro__"].__get__(value):
+            if type.__dict__["__module__"].__get__(klass) == "builtins":
+                continue
+            if not all(_inert(v) for v in type.__dict__["__dict__"].__get__(klass).values()):
+                return False
+    return True
+
+
+def _rebinds(values: dict[str, object]) -> frozenset[str]:
+    """Names a source's imports bind that another source, reading them as free names
+    (as a plain global, a builtin or the loaded module of that name), would take for
+    something they are not: a loaded module's name bound to anything but that module
+    (``from datetime import datetime``), any other name bound to a value that is not
+    deeply inert (``from copy import dispatch_table as T``, ``import numpy as np``)."""
+    out = []
+    for name, value in values.items():
+        module = sys.modules.get(name)
+        if value is not module if isinstance(module, types.ModuleType) \
+                else not _deep_inert(value):
+            out.append(name)
+    return frozenset(out)
+
+
+def _module_scope(root: ast.AST) -> set[int]:
+    """Ids of the nodes of ``root`` evaluated in module or class scope (not in a
+    function's or a lambda's body; their defaults, decorators and annotations are)."""
+    out: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        out.add(id(node))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            stack += [*node.decorator_list, *args.defaults,
+                      *(d for d in args.kw_defaults if d is not None)]
+            stack += [a.annotation for a in (*args.posonlyargs, *args.args,
+                                             *args.kwonlyargs, args.vararg, args.kwarg)
+                      if a is not None and a.annotation is not None]
+            if node.returns is not None:
+                stack.append(node.returns)
+        elif isinstance(node, ast.Lambda):
+            stack += [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+        else:
+            stack += ast.iter_child_nodes(node)
+    return out
+
+
+_BUILTIN_NAMES = dict(vars(builtins))
+
+
 def _bound_names(nodes: list[ast.AST]) -> set[str]:
     """Every name the source binds anywhere (any scope)."""
     names: set[str] = set()
@@ -495,7 +587,7 @@ def _pattern_names(pattern: ast.AST) -> list[str]:
         [n.rest for n in ast.walk(pattern) if isinstance(n, _MATCH_MAPPING) and n.rest]
 
 
-def _shared_value_escapes(nodes: list[ast.AST]) -> bool:
+def _shared_value_escapes(nodes: list[ast.AST]) -> SharedState:
     """Does a module-reachable mutable value get changed through, or escape into, code
     this check cannot follow?
 
@@ -518,7 +610,16 @@ def _shared_value_escapes(nodes: list[ast.AST]) -> bool:
     ``operator.setitem``, may mutate an argument; builtins are no exception, the other
     source may rebind ``len``), returned, yielded, used as a default, or used as an
     operand of an operator or an index (which may call a user ``__eq__``/``__add__``/
-    ``__getitem__`` with it).  Calls of module-level functions and classes are assumed to
+    ``__getitem__`` with it), or bound where the pair's other source can reach it: a
+    global, a class attribute, any object's attribute or container's item.  The two
+    sources share one namespace but are checked one at a time (each source once per
+    run, not once per pair), so each reads the other's globals as free names: a global
+    the other assigns is fresh in every pair (a shared value assigned there escapes, as
+    just said); one it imports may be shared, so each source also reports the names it
+    reads free (``assumes``: taken for the loaded module of that name, else fresh) and
+    the names it imports as something else (``rebinds``, :func:`_rebinds`), and a pair
+    whose two meet is unsafe (:func:`pair_touches_shared_state`).  Calls of module-level
+    functions and classes are assumed to
     return fresh values (``copy.copy(x)``, ``collections.Counter(s)``): that keeps
     ordinary candidates unflagged.  Remaining gaps (not checked by any test): a module
     function that returns module state (``sysconfig.get_config_vars()``) or a method
@@ -526,12 +627,32 @@ def _shared_value_escapes(nodes: list[ast.AST]) -> bool:
     mutable class attributes changed through ``self`` in a subclass of a module class.
     """
     values, starred, unseen, modules = _imported_values(nodes)
-    if not unseen and all(_inert(v) for v in values.values()):
-        return False  # nothing shared and mutable is named: the common case
-    bound = _bound_names(nodes) if unseen or starred else set()
+    rebinds = _rebinds(values)
+    bound = _bound_names(nodes)
     for name in starred & bound:  # a star-bound name the source binds itself: its own
         values.pop(name, None)
-    builtin_names = set(dir(builtins)) if unseen else set()
+    # free names: the other source's globals, builtins, or what a star import we cannot
+    # see binds.  A global the other source assigns is made afresh in every pair (or it
+    # is flagged there, see below), one it imports may be shared: that source's
+    # ``rebinds`` say which (see pair_touches_shared_state).  So a free name is taken for
+    # the loaded module of its name if there is one, else for a fresh value.
+    assumes: set[str] = set()
+    for node in nodes:
+        if type(node) is ast.Name and node.id not in bound and node.id not in values:
+            if unseen:
+                values[node.id] = _UNRESOLVED
+                continue
+            assumes.add(node.id)
+            module = sys.modules.get(node.id)
+            if isinstance(module, types.ModuleType):
+                values[node.id] = module
+                modules.add(node.id)
+    facts = SharedState(False, frozenset(assumes), rebinds)
+    if all(_inert(v) for v in values.values()):
+        return facts  # nothing shared and mutable is named: the common case
+    module_scope = _module_scope(nodes[0])
+    global_names = {name for node in nodes if type(node) is ast.Global
+                    for name in node.names}
     memo: dict[int, object] | None = None  # value_of per node, once the taints are final
     tainted: set[str] = set()  # names a shared value was bound to
     tainted_attrs: set[str] = set()  # attribute names one was stored under
@@ -550,11 +671,7 @@ def _shared_value_escapes(nodes: list[ast.AST]) -> bool:
         if kind is ast.Name:
             if e.id in tainted:
                 return _UNRESOLVED
-            if e.id in values:
-                return values[e.id]
-            if unseen and e.id not in bound and e.id not in builtin_names:
-                return _UNRESOLVED
-            return _LOCAL
+            return values.get(e.id, _LOCAL)
         if kind is ast.Attribute:
             base = value_of(e.value)
             if base is _LOCAL:
@@ -617,32 +734,36 @@ def _shared_value_escapes(nodes: list[ast.AST]) -> bool:
             return any([taint(x) for x in target.elts])
         return False
 
-    binds: list[tuple[Any, ast.AST, bool]] = []  # (target, value, value's items only)
+    # (target, value, value's items only, bound where the other source sees it)
+    binds: list[tuple[Any, ast.AST, bool, bool]] = []
     for node in nodes:
         kind = type(node)
+        seen = id(node) in module_scope  # a global or a class attribute
         if kind is ast.Assign:
-            binds += [(t, node.value, False) for t in node.targets]
+            binds += [(t, node.value, False, seen) for t in node.targets]
             if type(node.value) is ast.Attribute and node.value.attr in _ACCESSORS:
-                binds += [(("accessor", t), node.value, False) for t in node.targets
+                binds += [(("accessor", t), node.value, False, seen) for t in node.targets
                           if type(t) is ast.Name]
         elif kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.NamedExpr:
             if node.value is not None:
-                binds.append((node.target, node.value, False))
-        elif kind is ast.For or kind is ast.AsyncFor or kind is ast.comprehension:
-            binds.append((node.target, node.iter, True))
+                binds.append((node.target, node.value, False, seen))
+        elif kind is ast.For or kind is ast.AsyncFor:
+            binds.append((node.target, node.iter, True, seen))
+        elif kind is ast.comprehension:  # its own scope
+            binds.append((node.target, node.iter, True, False))
         elif kind is ast.withitem:
             if node.optional_vars is not None:
-                binds.append((node.optional_vars, node.context_expr, False))
+                binds.append((node.optional_vars, node.context_expr, False, seen))
         elif kind is getattr(ast, "Match", None):
             for case in node.cases:
-                binds += [(ast.Name(id=n, ctx=ast.Store()), node.subject, False)
+                binds += [(ast.Name(id=n, ctx=ast.Store()), node.subject, False, seen)
                           for n in _pattern_names(case.pattern)]
     changed, rounds = True, 0
     while changed:  # to a fixed point: an alias of an alias is shared too
         if rounds == _TAINT_ROUNDS:
-            return True  # a chain of aliases this long: assume the worst, stay linear
+            return _TOUCHES  # a chain of aliases this long: assume the worst, stay linear
         changed, rounds = False, rounds + 1
-        for target, value, items in binds:
+        for target, value, items, _ in binds:
             v = value_of(value)
             if _inert(v) or (items and isinstance(v, io.IOBase)):
                 continue  # (a stream's items are strings)
@@ -653,44 +774,57 @@ def _shared_value_escapes(nodes: list[ast.AST]) -> bool:
             elif taint(target):
                 changed = True
     memo = {}
+    # a shared value bound where the other source can reach it - a global, a class
+    # attribute, any object's attribute, any container's item - escapes: the other
+    # source reads it as a free name or from a call's result, not as shared
+    for target, value, items, seen in binds:
+        if type(target) is tuple:
+            continue
+        reached = [n for n in ast.walk(target) if type(n) is ast.Attribute
+                   or type(n) is ast.Subscript or type(n) is ast.Name and (
+                       seen or n.id in global_names)]
+        if reached:
+            v = value_of(value)
+            if not (_inert(v) or (items and isinstance(v, io.IOBase))):
+                return _TOUCHES
     for node in nodes:
         kind = type(node)
         if kind is ast.Subscript:
             if not isinstance(node.ctx, ast.Load) and shared(node.value):
-                return True  # an item stored into or deleted from it
+                return _TOUCHES  # an item stored into or deleted from it
             if shared(node.slice):
-                return True  # an index a user ``__getitem__`` may be handed
+                return _TOUCHES  # an index a user ``__getitem__`` may be handed
         elif kind is ast.Attribute:
             if node.attr in _MUTATOR_METHODS or not isinstance(node.ctx, ast.Load):
                 base = value_of(node.value)  # (``operator.add`` is a module's function)
                 if not _inert(base) and not isinstance(base, types.ModuleType):
-                    return True
+                    return _TOUCHES
         elif kind is ast.AugAssign:
             if shared(node.target) or shared(node.value):
-                return True
+                return _TOUCHES
         elif kind is ast.Call:
             if any(shared(a) for a in node.args) or any(
                     shared(k.value) for k in node.keywords):
-                return True  # handed to code that may mutate it
+                return _TOUCHES  # handed to code that may mutate it
         elif kind is ast.Return or kind is ast.Yield or kind is ast.YieldFrom:
             if node.value is not None and shared(node.value):
-                return True
+                return _TOUCHES
         elif kind is ast.Lambda:
             if shared(node.body):
-                return True
+                return _TOUCHES
         elif kind is ast.arguments:
             if any(d is not None and shared(d) for d in node.defaults + node.kw_defaults):
-                return True
+                return _TOUCHES
         elif kind is ast.BinOp:
             if shared(node.left) or shared(node.right):
-                return True
+                return _TOUCHES
         elif kind is ast.Compare:
             if any(shared(x) for x, op in zip(node.comparators, node.ops)
                    if not isinstance(op, (ast.Is, ast.IsNot))) or (
                     shared(node.left) and not all(isinstance(op, (ast.Is, ast.IsNot))
                                                   for op in node.ops)):
-                return True
-    return False
+                return _TOUCHES
+    return facts
 
 
 # Modules a program may import and still repeat itself exactly: called again with the
@@ -843,6 +977,8 @@ class SourceFacts(NamedTuple):
     warm: tuple[str, ...]  # warm_imports
     provable: bool  # hang_provable as a program
     provable_test: bool  # hang_provable as a test
+    assumes: frozenset[str] = frozenset()  # SharedState.assumes
+    rebinds: frozenset[str] = frozenset()  # SharedState.rebinds
 
 
 def source_facts(source: str) -> SourceFacts:
@@ -853,9 +989,10 @@ def source_facts(source: str) -> SourceFacts:
     if tree is None:
         return SourceFacts(False, False, None, (), False, False)
     nodes = list(ast.walk(tree))
-    return SourceFacts(may_touch_shared_state(nodes), program_repeats(nodes), hang_key(tree),
+    shared = shared_state_facts(nodes)
+    return SourceFacts(shared.touches, program_repeats(nodes), hang_key(tree),
                        tuple(warm_imports(nodes)), hang_provable(nodes),
-                       hang_provable(nodes, test=True))
+                       hang_provable(nodes, test=True), shared.assumes, shared.rebinds)
 
 
 # --------------------------------------------------------------------------- hang proofs
@@ -3150,9 +3287,6 @@ class Server:
     def _facts_of(self, source: str) -> SourceFacts:
         return _memo(self._facts, source, source_facts)
 
-    def _unsafe(self, source: str) -> bool:
-        return self._facts_of(source).unsafe
-
     def _hang_keys(self, program: str, tests: list, unsafe: list[bool]) -> list[str | None]:
         """Each test's hang key, or None where a timeout proves nothing about others."""
         if not self._facts_of(program).repeats:
@@ -3290,8 +3424,10 @@ class Server:
         self._warm(program)
         for t in tests:
             _memo(_CODE, t.get("source", ""), lambda src: _compile(src, "<test>"))
-        program_unsafe = self._unsafe(program)
-        unsafe = [program_unsafe or self._unsafe(t.get("source", "")) for t in tests]
+        mine = self._facts_of(program)
+        ours = SharedState(mine.unsafe, mine.assumes, mine.rebinds)
+        unsafe = [pair_touches_shared_state(ours, SharedState(f.unsafe, f.assumes, f.rebinds))
+                  for f in (self._facts_of(t.get("source", "")) for t in tests)]
         specs = [(t.get("source", ""), t.get("kind", "unittest"), t.get("class_name"))
                  for t in tests]
         pos = 0

@@ -85,6 +85,40 @@ def test_two_pairs_in_one_runner_match_fresh_interpreters(name):
     assert _twice(program, probe) == ["PASS", "PASS"], name
 
 
+# The program and the test run in one namespace, but each source is checked alone: what
+# one source binds, the other reads as a free name.  (program, test): the test passes in
+# a fresh interpreter, and fails if it runs after itself in the same runner.
+ACROSS = {
+    # the candidate aliases the module's dict at module level; the test stores into it
+    "module-level-alias-in-candidate": (
+        "import copy\n\nT = copy.dispatch_table\n\n\ndef bump():\n    return 1\n",
+        "T['m'] = T.get('m', 0) + 1\nassert T['m'] == 1\n"),
+    # the test uses the candidate's import without importing: a free name
+    "module-imported-by-the-candidate": (
+        "import copy\n\n\ndef put(d, k):\n    d[k] = d.get(k, 0) + 1\n    return d[k]\n",
+        "assert put(copy.dispatch_table, 'f') == 1\n"),
+    # the candidate keeps the module's dict in an object; the test takes it out
+    "alias-in-an-attribute": (
+        "import copy\n\n\nclass H:\n    def __init__(self):\n"
+        "        self.d = copy.dispatch_table\n",
+        "d = H().d\nd['h'] = d.get('h', 0) + 1\nassert d['h'] == 1\n"),
+    # the candidate imports the module's dict under a name; the test stores into it
+    "name-imported-by-the-candidate": (
+        "from copy import dispatch_table as T\n\n\ndef bump():\n    return 1\n",
+        "T['i'] = T.get('i', 0) + 1\nassert T['i'] == 1\n"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ACROSS))
+def test_what_one_source_binds_the_other_may_change(name):
+    program, test = ACROSS[name]
+    tests = [UnitTest(0, test, "assert"), UnitTest(1, test + "assert True\n", "assert")]
+    problem = Problem("across", entry_point="bump", candidates=[Candidate(0, program)],
+                      tests=tests)
+    out = execute_problems([problem], jobs=1, limits=Limits(time_limit=1.0))
+    assert [Verdict(int(v)).name for v in out["across"].verdicts[0]] == ["PASS", "PASS"]
+
+
 def test_the_probes_really_leak_without_a_restart():
     """Run in one namespace, twice, each probe sees its first run's change: so the
     PASS, PASS above comes from the runner being restarted, not from a dull probe."""
@@ -161,3 +195,23 @@ def test_escapes_are_flagged(source):
     if "mimetypes" in source:
         import mimetypes  # noqa: F401  (resolution only sees modules already loaded)
     assert may_touch_shared_state(source)
+
+
+def test_each_source_alone_is_clean_but_the_pair_is_not():
+    """What the server combines per pair (worker.pair_touches_shared_state)."""
+    from coderm_evalplus.execute.worker import pair_touches_shared_state, shared_state_facts
+
+    def pair(program: str, test: str) -> tuple[bool, bool, bool]:
+        p, t = shared_state_facts(program), shared_state_facts(test)
+        return p.touches, t.touches, pair_touches_shared_state(p, t)
+
+    # the name the candidate imports the dict as, stored into by the test
+    assert pair("from copy import dispatch_table as T\n", "T['k'] = 1\n") == \
+        (False, False, True)
+    # a loaded module's name bound to another module: the test read it as math
+    assert pair("import copy as math\n", "x = [math.pi]\nx.append(1)\n") == \
+        (False, False, True)
+    # ordinary: the test relies on the candidate's imports of modules and classes
+    assert pair("import math\nfrom collections import Counter\nfrom typing import List\n",
+                "assert f(math.pi) == Counter('ab')\nassert sorted(g([1])) == [1]\n") == \
+        (False, False, False)
