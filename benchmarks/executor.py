@@ -356,8 +356,8 @@ def _classify_child(program: str, test: str, out_fd: int) -> None:
     result: dict = {}
     try:
         resource_ok = worker.hang_provable(program) and worker.hang_provable(test, test=True) \
-            and not worker.may_touch_shared_state(program) \
-            and not worker.may_touch_shared_state(test)
+            and not worker.pair_touches_shared_state(worker.shared_state_facts(program),
+                                                     worker.shared_state_facts(test))
         last: dict = {}
         diffs: list[str] = []
 

@@ -26,7 +26,8 @@ interpreter per pair:
   (builtins count, recursion limit, stdio objects, tracing, threads, cwd, files in the
   work dir).  A test or program whose source *could* change shared state in ways that
   check cannot see (attribute stores on anything but ``self``, ``builtins``, ``sys``,
-  ``os``, ``gc``, ``signal``, ``setattr``, ``exec``...) is flagged statically.  Either way the child reports that test and
+  ``os``, ``gc``, ``signal``, ``setattr``, ``exec``, a module's dict handed to a helper
+  or bound to a local name...) is flagged statically.  Either way the child reports that test and
   exits; the server forks a fresh child for the remaining tests.  Isolation is paid only
   where a test misbehaves;
 * time limits are enforced by the server, never by the pair itself (alarms can be
@@ -97,6 +98,7 @@ of that uid is killed.  Without root these two are best effort and reported in t
 from __future__ import annotations
 
 import ast
+import builtins
 import copy
 import ctypes
 import ctypes.util
@@ -116,6 +118,7 @@ import sys
 import tempfile
 import threading
 import time
+import types
 import unittest
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -223,6 +226,9 @@ _SUSPICIOUS_ATTRS = frozenset({
     "modules", "patch", "__class__", "__dict__", "__globals__", "__code__", "__defaults__",
     "__kwdefaults__", "__builtins__", "__subclasses__", "__setattr__", "__bases__",
     "__all__", "__mro__", "__closure__", "__delattr__", "__path__", "__spec__", "__loader__",
+    # on any receiver: an ABC handed over as a parameter (``c.register(dict)``), a stdio
+    # stream (which the escape analysis treats as inert)
+    "register", "reconfigure", "detach",
 })
 # In-place mutators: called on an object reached from an imported module they change
 # that module's state for every later pair (``collections.abc.__all__.append(...)``).
@@ -273,14 +279,56 @@ def may_touch_shared_state(source: str | ast.Module | list) -> bool:
     Stores to attributes of anything but ``self``/``cls``, item stores through an
     attribute or an imported name, in-place mutator calls on objects reached from an
     imported name, private (``_x``) attributes of other objects, and every name in
-    :data:`_SUSPICIOUS_NAMES` / attribute in :data:`_SUSPICIOUS_ATTRS` count.  A false
-    positive only costs a fork; a false negative is caught by the runtime checks for
-    everything those cover.  Known gap: a public mutable module attribute changed through
-    a local alias (``t = mimetypes.types_map; t["x"] = 1``) is seen by neither.
+    :data:`_SUSPICIOUS_NAMES` / attribute in :data:`_SUSPICIOUS_ATTRS` count; and so
+    does a mutable object reachable from an imported module that is changed through an
+    alias or escapes into code the check cannot follow - a call's argument, above all,
+    since the helper that mutates its parameter may be defined in the pair's other source
+    (:func:`_shared_value_escapes` says why and how).  A false positive only costs a
+    fork; a false negative is caught by the runtime checks for everything those cover,
+    and is a wrong verdict for the rest (the next pair in the runner sees the change).
     """
+    return shared_state_facts(source).touches
+
+
+class SharedState(NamedTuple):
+    """What :func:`shared_state_facts` says of one source."""
+
+    touches: bool  # may change state that outlives the pair
+    assumes: frozenset[str]  # free names it took for the loaded module of that name
+    rebinds: frozenset[str]  # names it imports as something such a free use would not be
+
+
+_UNTOUCHED = SharedState(False, frozenset(), frozenset())
+_TOUCHES = SharedState(True, frozenset(), frozenset())
+
+
+def shared_state_facts(source: str | ast.Module | list) -> SharedState:
+    """:func:`may_touch_shared_state`'s answer, and what a pair of sources must agree on
+    for it to hold for the pair (see :func:`pair_touches_shared_state`)."""
     nodes = _nodes(source)
     if nodes is None:
-        return False  # it cannot run, so it cannot touch anything
+        return _UNTOUCHED  # it cannot run, so it cannot touch anything
+    if _touches_by_name(nodes):
+        return _TOUCHES
+    try:
+        return _shared_value_escapes(nodes)
+    except RecursionError:  # nested too deep to follow: assume the worst
+        return _TOUCHES
+
+
+def pair_touches_shared_state(program: SharedState, test: SharedState) -> bool:
+    """May the pair of these two sources (one namespace: the test runs after the
+    program, each reads the other's globals) change state that outlives it?  Each source
+    was checked alone, reading the other's globals as free names: a free name of a loaded
+    module's name was taken for that module - wrongly if the other source's import binds
+    that name to something else."""
+    return program.touches or test.touches or \
+        not program.assumes.isdisjoint(test.rebinds) or \
+        not test.assumes.isdisjoint(program.rebinds)
+
+
+def _touches_by_name(nodes: list[ast.AST]) -> bool:
+    """The checks by name of :func:`may_touch_shared_state` (all but the escapes)."""
     imported = _imported_names(nodes)
     guarded: dict[str, frozenset[str]] = {}  # local name of sys / os -> allowed attributes
     star_mutators = False
@@ -341,6 +389,442 @@ def may_touch_shared_state(source: str | ast.Module | list) -> bool:
                     node.module.split(".")[0] in _SUSPICIOUS_NAMES:
                 return True
     return False
+
+
+# --------------------------------------------------------------------------- escapes
+# What follows decides the one class of shared state :func:`may_touch_shared_state`
+# tracks through names: a mutable object reachable from an imported module (a module
+# itself, ``copy.dispatch_table``, ``sys.argv``) changed through an alias or a parameter
+# (``t = copy.dispatch_table; t[k] = v``, ``put(copy.dispatch_table, k, v)``).
+
+_TAINT_ROUNDS = 32  # passes over a source's bindings before the analysis gives up
+_UNRESOLVED = object()  # a value the analysis cannot name: may be shared and mutable
+_LOCAL = object()  # a value the pair made itself (a call's result, a literal, a local)
+_INERT = object()  # a value that cannot be changed but through flagged names (an int)
+# Methods whose result may be a part of their receiver (``d.get(k)`` is d's value).
+_ACCESSORS = frozenset({
+    "get", "pop", "popitem", "setdefault", "values", "items", "keys", "copy", "popleft",
+    "__getitem__", "__getattribute__", "__getattr__", "__iter__", "__next__",
+    "__reversed__", "__self__",
+})
+_INERT_TYPES = (int, float, complex, str, bytes, bool, type(None), range, slice,
+                type(...), type(NotImplemented), type, types.FunctionType,
+                types.MethodDescriptorType, types.WrapperDescriptorType,
+                types.ClassMethodDescriptorType, types.GetSetDescriptorType,
+                types.MemberDescriptorType, classmethod, staticmethod, property, io.IOBase)
+
+
+def _inert(obj, depth: int = 3) -> bool:
+    """Can ``obj`` - found in a module by :func:`_static_attr` - only change through
+    what :func:`may_touch_shared_state` flags by name (an attribute store, ``__dict__``,
+    ``setattr``, ``register``)?  Scalars, classes, functions, builtin functions of a
+    module, typing's objects, tuples of such; and the stdio streams, whose state a pair
+    can change only by closing them (checked at run time, :class:`_Baseline`) or through
+    flagged attributes (``reconfigure``, ``detach``).  Containers, modules, bound
+    methods of other objects are not."""
+    if obj is _INERT or obj is _LOCAL:
+        return True
+    if obj is _UNRESOLVED:
+        return False
+    if isinstance(obj, _INERT_TYPES):
+        return True
+    kind = type(obj)
+    if kind is types.BuiltinFunctionType:  # bound to its module or class, or an object
+        owner = getattr(obj, "__self__", None)
+        return owner is None or isinstance(owner, (types.ModuleType, type))
+    if kind.__module__ == "typing":
+        return True
+    if isinstance(obj, (tuple, frozenset)) and depth and _len(obj) <= 64:
+        return all(_inert(x, depth - 1) for x in obj)
+    return False
+
+
+def _static_attr(obj, name: str):
+    """``obj.name`` looked up without running code - a module's dict, a class's MRO
+    dicts, never ``getattr`` (a module ``__getattr__`` or a property could import or
+    print in the server) - or _UNRESOLVED."""
+    if obj is _INERT or (obj is not _UNRESOLVED and _inert(obj) and not isinstance(obj, type)
+                         and not isinstance(obj, types.FunctionType)):
+        return _INERT  # attributes of scalars, streams: methods and scalars
+    if isinstance(obj, types.ModuleType):
+        found = obj.__dict__.get(name, _UNRESOLVED)
+        if found is _UNRESOLVED:  # a submodule not bound yet: ``os.path`` is bound
+            found = sys.modules.get(f"{obj.__dict__.get('__name__')}.{name}", _UNRESOLVED)
+        return found
+    if isinstance(obj, type):
+        for klass in type.__dict__["__mro__"].__get__(obj):
+            found = type.__dict__["__dict__"].__get__(klass).get(name, _UNRESOLVED)
+            if found is not _UNRESOLVED:
+                return found
+    return _UNRESOLVED
+
+
+def _imported_values(nodes: list[ast.AST]
+                     ) -> tuple[dict[str, object], set[str], bool, set[str]]:
+    """Names the source's imports bind -> what they name in this process (modules this
+    server has loaded; _UNRESOLVED otherwise: nothing is imported here), the names bound
+    by star imports, whether a star import of an unloaded module binds names unseen, and
+    the local names of imported modules."""
+    values: dict[str, object] = {}
+    starred: set[str] = set()
+    modules: set[str] = set()
+    unseen = False
+    for node in nodes:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    values[alias.asname] = sys.modules.get(alias.name, _UNRESOLVED)
+                    modules.add(alias.asname)
+                else:
+                    root = alias.name.split(".")[0]
+                    values[root] = sys.modules.get(root, _UNRESOLVED)
+                    modules.add(root)
+        elif isinstance(node, ast.ImportFrom):
+            module = sys.modules.get(node.module or "", _UNRESOLVED) if not node.level \
+                else _UNRESOLVED
+            for alias in node.names:
+                if alias.name != "*":
+                    values[alias.asname or alias.name] = \
+                        _UNRESOLVED if module is _UNRESOLVED else _static_attr(module,
+                                                                               alias.name)
+                elif module is _UNRESOLVED:
+                    unseen = True
+                else:
+                    public = module.__dict__.get("__all__")
+                    if not isinstance(public, (list, tuple)):
+                        public = [k for k in module.__dict__ if not k.startswith("_")]
+                    for name in public:
+                        if isinstance(name, str):
+                            values[name] = module.__dict__.get(name, _UNRESOLVED)
+                            starred.add(name)
+    return values, starred, unseen, modules
+
+
+def _deep_inert(value) -> bool:
+    """:func:`_inert`, and for a class every attribute its own (non-builtin) classes
+    define too: another source holding the class by a free name reaches them all."""
+    if not _inert(value):
+        return False
+    if isinstance(value, type):
+        for klass in type.__dict__["__mro__"].__get__(value):
+            if type.__dict__["__module__"].__get__(klass) == "builtins":
+                continue
+            if not all(_inert(v) for v in type.__dict__["__dict__"].__get__(klass).values()):
+                return False
+    return True
+
+
+def _rebinds(values: dict[str, object]) -> frozenset[str]:
+    """Names a source's imports bind that another source, reading them as free names
+    (as a plain global, a builtin or the loaded module of that name), would take for
+    something they are not: a loaded module's name bound to anything but that module
+    (``from datetime import datetime``), any other name bound to a value that is not
+    deeply inert (``from copy import dispatch_table as T``, ``import numpy as np``)."""
+    out = []
+    for name, value in values.items():
+        module = sys.modules.get(name)
+        if value is not module if isinstance(module, types.ModuleType) \
+                else not _deep_inert(value):
+            out.append(name)
+    return frozenset(out)
+
+
+def _module_scope(root: ast.AST) -> set[int]:
+    """Ids of the nodes of ``root`` evaluated in module or class scope (not in a
+    function's or a lambda's body; their defaults, decorators and annotations are)."""
+    out: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        out.add(id(node))
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            stack += [*node.decorator_list, *args.defaults,
+                      *(d for d in args.kw_defaults if d is not None)]
+            stack += [a.annotation for a in (*args.posonlyargs, *args.args,
+                                             *args.kwonlyargs, args.vararg, args.kwarg)
+                      if a is not None and a.annotation is not None]
+            if node.returns is not None:
+                stack.append(node.returns)
+        elif isinstance(node, ast.Lambda):
+            stack += [*node.args.defaults, *(d for d in node.args.kw_defaults if d is not None)]
+        else:
+            stack += ast.iter_child_nodes(node)
+    return out
+
+
+_BUILTIN_NAMES = dict(vars(builtins))
+
+
+def _bound_names(nodes: list[ast.AST]) -> set[str]:
+    """Every name the source binds anywhere (any scope)."""
+    names: set[str] = set()
+    for node in nodes:
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.alias):
+            names.add((node.asname or node.name).split(".")[0])
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.add(node.name)
+        elif isinstance(node, _MATCH_CAPTURES) and node.name:
+            names.add(node.name)
+        elif isinstance(node, _MATCH_MAPPING) and node.rest:
+            names.add(node.rest)
+    return names
+
+
+_MATCH_CAPTURES = tuple(getattr(ast, k) for k in ("MatchAs", "MatchStar") if hasattr(ast, k))
+_MATCH_MAPPING = getattr(ast, "MatchMapping", ())
+
+
+def _pattern_names(pattern: ast.AST) -> list[str]:
+    return [n.name for n in ast.walk(pattern)
+            if isinstance(n, _MATCH_CAPTURES) and n.name] + \
+        [n.rest for n in ast.walk(pattern) if isinstance(n, _MATCH_MAPPING) and n.rest]
+
+
+def _shared_value_escapes(nodes: list[ast.AST]) -> SharedState:
+    """Does a module-reachable mutable value get changed through, or escape into, code
+    this check cannot follow?
+
+    Why this rule: a runner is reused after a pair this check passes, so anything the
+    pair changed in a module (which outlives the pair: ``sys.modules`` holds it) reaches
+    the next pair.  The direct forms (``copy.dispatch_table[k] = v``) are caught by name
+    in :func:`may_touch_shared_state`; an alias or a parameter hides the module from
+    them (``put(copy.dispatch_table, k, v)`` with ``def put(d, k, v): d[k] = v`` -
+    and ``put`` may even be defined in the other source of the pair).  So the values
+    that may be such an object are tracked: a *shared* value is one named by an import
+    (unless :func:`_inert`), an attribute or item of a shared value, the result of an
+    accessor method of one (``.get``, ``.values``...), a container display or
+    comprehension holding one, and every name or attribute name a shared value is ever
+    bound to - by assignment, ``for``, ``with``, walrus, ``match`` - anywhere in the
+    source (flow- and scope-insensitive: conservative).  A shared value may be read,
+    iterated, indexed and have its own non-mutating methods called; the source is
+    flagged when it is stored into or deleted from, has a mutator method looked up
+    (:data:`_MUTATOR_METHODS`, called or not), is the target of an augmented assignment,
+    or *escapes*: is passed to any call (user code, or a stdlib function such as
+    ``operator.setitem``, may mutate an argument; builtins are no exception, the other
+    source may rebind ``len``), returned, yielded, used as a default, or used as an
+    operand of an operator or an index (which may call a user ``__eq__``/``__add__``/
+    ``__getitem__`` with it), or bound where the pair's other source can reach it: a
+    global, a class attribute, any object's attribute or container's item.  The two
+    sources share one namespace but are checked one at a time (each source once per
+    run, not once per pair), so each reads the other's globals as free names: a global
+    the other assigns is fresh in every pair (a shared value assigned there escapes, as
+    just said); one it imports may be shared, so each source also reports the names it
+    reads free (``assumes``: taken for the loaded module of that name, else fresh) and
+    the names it imports as something else (``rebinds``, :func:`_rebinds`), and a pair
+    whose two meet is unsafe (:func:`pair_touches_shared_state`).  Calls of module-level
+    functions and classes are assumed to
+    return fresh values (``copy.copy(x)``, ``collections.Counter(s)``): that keeps
+    ordinary candidates unflagged.  Remaining gaps (not checked by any test): a module
+    function that returns module state (``sysconfig.get_config_vars()``) or a method
+    outside :data:`_ACCESSORS` that returns a part of its receiver, and inherited
+    mutable class attributes changed through ``self`` in a subclass of a module class.
+    """
+    values, starred, unseen, modules = _imported_values(nodes)
+    rebinds = _rebinds(values)
+    bound = _bound_names(nodes)
+    for name in starred & bound:  # a star-bound name the source binds itself: its own
+        values.pop(name, None)
+    # free names: the other source's globals, builtins, or what a star import we cannot
+    # see binds.  A global the other source assigns is made afresh in every pair (or it
+    # is flagged there, see below), one it imports may be shared: that source's
+    # ``rebinds`` say which (see pair_touches_shared_state).  So a free name is taken for
+    # the loaded module of its name if there is one, else for a fresh value.
+    assumes: set[str] = set()
+    for node in nodes:
+        if type(node) is ast.Name and node.id not in bound and node.id not in values:
+            if unseen:
+                values[node.id] = _UNRESOLVED
+                continue
+            assumes.add(node.id)
+            module = sys.modules.get(node.id)
+            if isinstance(module, types.ModuleType):
+                values[node.id] = module
+                modules.add(node.id)
+    facts = SharedState(False, frozenset(assumes), rebinds)
+    if all(_inert(v) for v in values.values()):
+        return facts  # nothing shared and mutable is named: the common case
+    module_scope = _module_scope(nodes[0])
+    global_names = {name for node in nodes if type(node) is ast.Global
+                    for name in node.names}
+    memo: dict[int, object] | None = None  # value_of per node, once the taints are final
+    tainted: set[str] = set()  # names a shared value was bound to
+    tainted_attrs: set[str] = set()  # attribute names one was stored under
+    accessor_aliases: set[str] = set()  # names bound to a shared value's accessor
+
+    def value_of(e: ast.AST):
+        if memo is not None:
+            found = memo.get(id(e), memo)
+            if found is memo:
+                found = memo[id(e)] = value_at(e)
+            return found
+        return value_at(e)
+
+    def value_at(e: ast.AST):
+        kind = type(e)
+        if kind is ast.Name:
+            if e.id in tainted:
+                return _UNRESOLVED
+            return values.get(e.id, _LOCAL)
+        if kind is ast.Attribute:
+            base = value_of(e.value)
+            if base is _LOCAL:
+                return _UNRESOLVED if e.attr in tainted_attrs else _LOCAL
+            return _static_attr(base, e.attr)
+        if kind is ast.Subscript:
+            base = value_of(e.value)
+            if base is _LOCAL or _inert(base):
+                return base if base is _LOCAL else _INERT
+            return _UNRESOLVED
+        if kind is ast.Starred or kind is ast.NamedExpr:
+            return value_of(e.value)
+        if kind is ast.Call:
+            func = e.func
+            if type(func) is ast.Name and func.id in accessor_aliases:
+                return _UNRESOLVED
+            if type(func) is ast.Attribute and func.attr in _ACCESSORS:
+                base = value_of(func.value)
+                if not _inert(base) and not isinstance(base, types.ModuleType) and not (
+                        base is _UNRESOLVED and type(func.value) is ast.Name
+                        and func.value.id in modules and func.value.id not in tainted):
+                    return _UNRESOLVED
+            return _LOCAL
+        if kind is ast.IfExp:
+            return _UNRESOLVED if shared(e.body) or shared(e.orelse) else _LOCAL
+        if kind is ast.BoolOp or kind is ast.Tuple or kind is ast.List or kind is ast.Set:
+            items = e.values if kind is ast.BoolOp else e.elts
+            return _UNRESOLVED if any(shared(x) for x in items) else _LOCAL
+        if kind is ast.Dict:
+            return _UNRESOLVED if any(x is not None and shared(x) for x in e.keys) or any(
+                shared(x) for x in e.values) else _LOCAL
+        if kind is ast.ListComp or kind is ast.SetComp or kind is ast.GeneratorExp:
+            return _UNRESOLVED if shared(e.elt) else _LOCAL
+        if kind is ast.DictComp:
+            return _UNRESOLVED if shared(e.key) or shared(e.value) else _LOCAL
+        if kind is ast.BinOp:  # ``shared + []`` holds its items (and is flagged anyway)
+            return _UNRESOLVED if shared(e.left) or shared(e.right) else _LOCAL
+        return _LOCAL
+
+    def shared(e: ast.AST) -> bool:
+        return not _inert(value_of(e))
+
+    def taint(target: ast.AST) -> bool:
+        """Record that ``target`` holds a shared value; True when that is news."""
+        kind = type(target)
+        if kind is ast.Name:
+            new = target.id not in tainted
+            tainted.add(target.id)
+            tainted_attrs.add(target.id)  # a class attribute, read as ``self.name``
+            return new
+        if kind is ast.Attribute:
+            new = target.attr not in tainted_attrs
+            tainted_attrs.add(target.attr)
+            return new
+        if kind is ast.Subscript:  # the container now holds it
+            return taint(target.value)
+        if kind is ast.Starred:
+            return taint(target.value)
+        if kind is ast.Tuple or kind is ast.List:
+            return any([taint(x) for x in target.elts])
+        return False
+
+    # (target, value, value's items only, bound where the other source sees it)
+    binds: list[tuple[Any, ast.AST, bool, bool]] = []
+    for node in nodes:
+        kind = type(node)
+        seen = id(node) in module_scope  # a global or a class attribute
+        if kind is ast.Assign:
+            binds += [(t, node.value, False, seen) for t in node.targets]
+            if type(node.value) is ast.Attribute and node.value.attr in _ACCESSORS:
+                binds += [(("accessor", t), node.value, False, seen) for t in node.targets
+                          if type(t) is ast.Name]
+        elif kind is ast.AnnAssign or kind is ast.AugAssign or kind is ast.NamedExpr:
+            if node.value is not None:
+                binds.append((node.target, node.value, False, seen))
+        elif kind is ast.For or kind is ast.AsyncFor:
+            binds.append((node.target, node.iter, True, seen))
+        elif kind is ast.comprehension:  # its own scope
+            binds.append((node.target, node.iter, True, False))
+        elif kind is ast.withitem:
+            if node.optional_vars is not None:
+                binds.append((node.optional_vars, node.context_expr, False, seen))
+        elif kind is getattr(ast, "Match", None):
+            for case in node.cases:
+                binds += [(ast.Name(id=n, ctx=ast.Store()), node.subject, False, seen)
+                          for n in _pattern_names(case.pattern)]
+    changed, rounds = True, 0
+    while changed:  # to a fixed point: an alias of an alias is shared too
+        if rounds == _TAINT_ROUNDS:
+            return _TOUCHES  # a chain of aliases this long: assume the worst, stay linear
+        changed, rounds = False, rounds + 1
+        for target, value, items, _ in binds:
+            v = value_of(value)
+            if _inert(v) or (items and isinstance(v, io.IOBase)):
+                continue  # (a stream's items are strings)
+            if type(target) is tuple:
+                if target[1].id not in accessor_aliases:
+                    accessor_aliases.add(target[1].id)
+                    changed = True
+            elif taint(target):
+                changed = True
+    memo = {}
+    # a shared value bound where the other source can reach it - a global, a class
+    # attribute, any object's attribute, any container's item - escapes: the other
+    # source reads it as a free name or from a call's result, not as shared
+    for target, value, items, seen in binds:
+        if type(target) is tuple:
+            continue
+        reached = [n for n in ast.walk(target) if type(n) is ast.Attribute
+                   or type(n) is ast.Subscript or type(n) is ast.Name and (
+                       seen or n.id in global_names)]
+        if reached:
+            v = value_of(value)
+            if not (_inert(v) or (items and isinstance(v, io.IOBase))):
+                return _TOUCHES
+    for node in nodes:
+        kind = type(node)
+        if kind is ast.Subscript:
+            if not isinstance(node.ctx, ast.Load) and shared(node.value):
+                return _TOUCHES  # an item stored into or deleted from it
+            if shared(node.slice):
+                return _TOUCHES  # an index a user ``__getitem__`` may be handed
+        elif kind is ast.Attribute:
+            if node.attr in _MUTATOR_METHODS or not isinstance(node.ctx, ast.Load):
+                base = value_of(node.value)  # (``operator.add`` is a module's function)
+                if not _inert(base) and not isinstance(base, types.ModuleType):
+                    return _TOUCHES
+        elif kind is ast.AugAssign:
+            if shared(node.target) or shared(node.value):
+                return _TOUCHES
+        elif kind is ast.Call:
+            if any(shared(a) for a in node.args) or any(
+                    shared(k.value) for k in node.keywords):
+                return _TOUCHES  # handed to code that may mutate it
+        elif kind is ast.Return or kind is ast.Yield or kind is ast.YieldFrom:
+            if node.value is not None and shared(node.value):
+                return _TOUCHES
+        elif kind is ast.Lambda:
+            if shared(node.body):
+                return _TOUCHES
+        elif kind is ast.arguments:
+            if any(d is not None and shared(d) for d in node.defaults + node.kw_defaults):
+                return _TOUCHES
+        elif kind is ast.BinOp:
+            if shared(node.left) or shared(node.right):
+                return _TOUCHES
+        elif kind is ast.Compare:
+            if any(shared(x) for x, op in zip(node.comparators, node.ops)
+                   if not isinstance(op, (ast.Is, ast.IsNot))) or (
+                    shared(node.left) and not all(isinstance(op, (ast.Is, ast.IsNot))
+                                                  for op in node.ops)):
+                return _TOUCHES
+    return facts
 
 
 # Modules a program may import and still repeat itself exactly: called again with the
@@ -493,6 +977,8 @@ class SourceFacts(NamedTuple):
     warm: tuple[str, ...]  # warm_imports
     provable: bool  # hang_provable as a program
     provable_test: bool  # hang_provable as a test
+    assumes: frozenset[str] = frozenset()  # SharedState.assumes
+    rebinds: frozenset[str] = frozenset()  # SharedState.rebinds
 
 
 def source_facts(source: str) -> SourceFacts:
@@ -503,9 +989,10 @@ def source_facts(source: str) -> SourceFacts:
     if tree is None:
         return SourceFacts(False, False, None, (), False, False)
     nodes = list(ast.walk(tree))
-    return SourceFacts(may_touch_shared_state(nodes), program_repeats(nodes), hang_key(tree),
+    shared = shared_state_facts(nodes)
+    return SourceFacts(shared.touches, program_repeats(nodes), hang_key(tree),
                        tuple(warm_imports(nodes)), hang_provable(nodes),
-                       hang_provable(nodes, test=True))
+                       hang_provable(nodes, test=True), shared.assumes, shared.rebinds)
 
 
 # --------------------------------------------------------------------------- hang proofs
@@ -1074,7 +1561,7 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
     if not all(loop.lineno <= line <= (loop.end_lineno or loop.lineno) for line in executed):
         return False  # the pass left the loop (an outer loop or handler ran)
     exprs: list[ast.expr] = [loop.test]
-    parent: dict[int, ast.AST] = {id(loop.test): loop}
+    parent = _parents(loop)  # (the lookups below start at nodes of exprs: of lines that ran)
     stores: set[str] = set()
     ok = (ast.Expr, ast.Assign, ast.AugAssign, ast.If, ast.While, ast.For, ast.Pass,
           ast.Continue, ast.Assert)  # no break or return: the pass must stay in the loop
@@ -1090,10 +1577,8 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
                         local.get(st.target.id)) is int or st.target.id in sinks and _type(
                             local.get(st.target.id)) is str)):
                 return False  # += on a container changes it in place (and its aliases)
-            for child in ast.iter_child_nodes(st):
-                if isinstance(child, ast.expr):
-                    exprs.append(child)
-                    parent[id(child)] = st
+            exprs.extend(child for child in ast.iter_child_nodes(st)
+                         if isinstance(child, ast.expr))
             targets = st.targets if isinstance(st, ast.Assign) else \
                 [st.target] if isinstance(st, (ast.AugAssign, ast.For)) else []
             for target in targets:
@@ -1144,8 +1629,6 @@ def _ints_only_move(tree: ast.Module | None, head: int, executed: set[int],
                         return False
             if isinstance(node, ast.Name) and node.id in moved:
                 names.append(node)
-            for child in ast.iter_child_nodes(node):
-                parent[id(child)] = node
     # write-only ints (anat5): moved ints the pass uses only as ``v += e`` / ``v -= e``
     # targets - read nowhere, so their values decide nothing (see the docstring)
     written = {v for v in moved if all(
@@ -1396,34 +1879,75 @@ def _sink_append(node: ast.AST, sinks: tuple) -> bool:
         not isinstance(node.args[0], ast.Starred)
 
 
-def _loop_sinks(loop: ast.While, code) -> tuple[str, ...]:
-    """The plain locals of ``code`` that the loop uses only as ``s.append(x)`` statements
-    (anywhere in the loop, whether it ran or not): never read otherwise, stored, deleted,
-    declared global or nonlocal, nor seen by a nested scope (not a cell)."""
+def _parents(root: ast.AST) -> dict[int, ast.AST]:
+    """``id(node)`` -> the node it hangs from, for every node under ``root``.  By id, as
+    the trees these maps serve are alive while they are used (and :func:`_inlined` copies
+    each body it inserts, so no node hangs from two places)."""
     parent: dict[int, ast.AST] = {}
-    for node in ast.walk(loop):
+    for node in ast.walk(root):
         for child in ast.iter_child_nodes(node):
             parent[id(child)] = node
+    return parent
+
+
+def _loop_names_used_only(loop: ast.While, code,
+                          use: Callable[[ast.Name, dict[int, ast.AST]], bool]
+                          ) -> tuple[str, ...]:
+    """The plain locals of ``code`` every ``Name`` of which in ``loop`` (whether it ran
+    or not) passes ``use(name, parents)`` - the test of one kind of sink - and that the
+    loop neither declares global or nonlocal nor binds as a parameter (of a nested def or
+    lambda), nor that a nested scope sees (not a cell): a name the loop reaches in no
+    other way."""
+    parent = _parents(loop)
     good: set[str] = set()
     bad: set[str] = set()
     for node in ast.walk(loop):
         if isinstance(node, ast.Name):
-            at = parent.get(id(node))
-            call = parent.get(id(at))
-            st = parent.get(id(call))
-            if isinstance(node.ctx, ast.Load) and isinstance(at, ast.Attribute) and \
-                    at.value is node and isinstance(call, ast.Call) and call.func is at and \
-                    _sink_append(call, (node.id,)) and isinstance(st, ast.Expr) and \
-                    st.value is call:
-                good.add(node.id)
-            else:
-                bad.add(node.id)
+            (good if use(node, parent) else bad).add(node.id)
         elif isinstance(node, (ast.Global, ast.Nonlocal)):
             bad.update(node.names)
         elif isinstance(node, ast.arg):
             bad.add(node.arg)
     return _tuple(sorted(n for n in good - bad if n in code.co_varnames
                          and n not in code.co_cellvars and n not in code.co_freevars))
+
+
+def _append_use(node: ast.Name, parent: dict[int, ast.AST]) -> bool:
+    """Is this use of ``s`` the statement ``s.append(x)``?"""
+    at = parent.get(id(node))
+    call = parent.get(id(at))
+    st = parent.get(id(call))
+    return isinstance(node.ctx, ast.Load) and isinstance(at, ast.Attribute) and \
+        at.value is node and isinstance(call, ast.Call) and call.func is at and \
+        _sink_append(call, (node.id,)) and isinstance(st, ast.Expr) and st.value is call
+
+
+def _concat_use(node: ast.Name, parent: dict[int, ast.AST]) -> bool:
+    """Is this use of ``s`` in ``s = s + e``, ``s = e + s`` or ``s += e`` (``s`` not
+    ``e``: ``s = s + s`` reads it, and doubles it)?"""
+    at = parent.get(id(node))
+    if isinstance(node.ctx, ast.Store):
+        return isinstance(at, ast.AugAssign) and at.target is node and \
+            isinstance(at.op, ast.Add) or isinstance(at, ast.Assign) and \
+            at.targets == [node] and isinstance(at.value, ast.BinOp) and \
+            isinstance(at.value.op, ast.Add) and any(
+                isinstance(side, ast.Name) and side.id == node.id
+                for side in (at.value.left, at.value.right))
+    if isinstance(node.ctx, ast.Load) and isinstance(at, ast.BinOp) and \
+            isinstance(at.op, ast.Add) and (at.left is node or at.right is node):
+        other = at.right if at.left is node else at.left
+        st = None if isinstance(other, ast.Name) and other.id == node.id else \
+            parent.get(id(at))
+        return isinstance(st, ast.Assign) and st.value is at and bool(st.targets) and \
+            isinstance(st.targets[0], ast.Name) and st.targets[0].id == node.id
+    return False
+
+
+def _loop_sinks(loop: ast.While, code) -> tuple[str, ...]:
+    """The plain locals of ``code`` that the loop uses only as ``s.append(x)`` statements
+    (anywhere in the loop, whether it ran or not): never read otherwise, stored, deleted,
+    declared global or nonlocal, nor seen by a nested scope (not a cell)."""
+    return _loop_names_used_only(loop, code, _append_use)
 
 
 def _loop_text_sinks(loop: ast.While, code) -> tuple[str, ...]:
@@ -1434,37 +1958,7 @@ def _loop_text_sinks(loop: ast.While, code) -> tuple[str, ...]:
     are not cells.  The watch takes them as sinks only while they hold a ``str`` (an
     immutable value: another name bound to an older one sees no change, so unlike a
     list an alias reads nothing of what the loop adds)."""
-    parent: dict[int, ast.AST] = {}
-    for node in ast.walk(loop):
-        for child in ast.iter_child_nodes(node):
-            parent[id(child)] = node
-    good: set[str] = set()
-    bad: set[str] = set()
-    for node in ast.walk(loop):
-        if isinstance(node, ast.Name):
-            at = parent.get(id(node))
-            ok = False
-            if isinstance(node.ctx, ast.Store):
-                ok = isinstance(at, ast.AugAssign) and at.target is node and \
-                    isinstance(at.op, ast.Add) or isinstance(at, ast.Assign) and \
-                    at.targets == [node] and isinstance(at.value, ast.BinOp) and \
-                    isinstance(at.value.op, ast.Add) and any(
-                        isinstance(side, ast.Name) and side.id == node.id
-                        for side in (at.value.left, at.value.right))
-            elif isinstance(node.ctx, ast.Load) and isinstance(at, ast.BinOp) and \
-                    isinstance(at.op, ast.Add) and (at.left is node or at.right is node):
-                other = at.right if at.left is node else at.left
-                st = None if isinstance(other, ast.Name) and other.id == node.id else \
-                    parent.get(id(at))  # s = s + s reads it (and doubles it): refused
-                ok = isinstance(st, ast.Assign) and st.value is at and st.targets and \
-                    isinstance(st.targets[0], ast.Name) and st.targets[0].id == node.id
-            (good if ok else bad).add(node.id)
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            bad.update(node.names)
-        elif isinstance(node, ast.arg):
-            bad.add(node.arg)
-    return _tuple(sorted(n for n in good - bad if n in code.co_varnames
-                         and n not in code.co_cellvars and n not in code.co_freevars))
+    return _loop_names_used_only(loop, code, _concat_use)
 
 
 _FLIPPED = {ast.Lt: ast.Gt, ast.Gt: ast.Lt, ast.LtE: ast.GtE, ast.GtE: ast.LtE,
@@ -2421,6 +2915,9 @@ class _Baseline:
                             getattr(sys, "get_int_max_str_digits", _int)())
         self.cwd = os.getcwd()
         self.stdio = (sys.stdin, sys.stdout, sys.stderr)
+        # closed by a pair (``def done(f): f.close()``, ``done(sys.stdout)``): the next
+        # pair's print would raise; the static check treats the streams as inert
+        self.stdio_closed = (sys.stdin.closed, sys.stdout.closed, sys.stderr.closed)
         self.trace = (sys.gettrace(), sys.getprofile())
         self.threads = (threading.active_count(), _thread._count())
         self.dir_state = self._dir_state()
@@ -2435,6 +2932,8 @@ class _Baseline:
                 and (_len(sys.path), _len(sys.meta_path), sys.getswitchinterval(),
                      getattr(sys, "get_int_max_str_digits", _int)()) == self.interpreter
                 and (sys.stdin, sys.stdout, sys.stderr) == self.stdio
+                and (sys.stdin.closed, sys.stdout.closed, sys.stderr.closed)
+                == self.stdio_closed
                 and (sys.gettrace(), sys.getprofile()) == self.trace
                 and (threading.active_count(), self._thread_count()) == self.threads
                 and os.getcwd() == self.cwd
@@ -2788,9 +3287,6 @@ class Server:
     def _facts_of(self, source: str) -> SourceFacts:
         return _memo(self._facts, source, source_facts)
 
-    def _unsafe(self, source: str) -> bool:
-        return self._facts_of(source).unsafe
-
     def _hang_keys(self, program: str, tests: list, unsafe: list[bool]) -> list[str | None]:
         """Each test's hang key, or None where a timeout proves nothing about others."""
         if not self._facts_of(program).repeats:
@@ -2813,6 +3309,8 @@ class Server:
             except BaseException:  # not installed, or broken: the candidate will see that
                 self._warm_failed.add(name)
         if fresh:
+            # what the program's imports name is known now (see _imported_values)
+            self._facts.pop(program, None)
             if self.spare is not None:
                 self._discard(self.spare, sweep=False)  # never let go: nothing to sweep
                 self.spare = None
@@ -2926,8 +3424,10 @@ class Server:
         self._warm(program)
         for t in tests:
             _memo(_CODE, t.get("source", ""), lambda src: _compile(src, "<test>"))
-        program_unsafe = self._unsafe(program)
-        unsafe = [program_unsafe or self._unsafe(t.get("source", "")) for t in tests]
+        mine = self._facts_of(program)
+        ours = SharedState(mine.unsafe, mine.assumes, mine.rebinds)
+        unsafe = [pair_touches_shared_state(ours, SharedState(f.unsafe, f.assumes, f.rebinds))
+                  for f in (self._facts_of(t.get("source", "")) for t in tests)]
         specs = [(t.get("source", ""), t.get("kind", "unittest"), t.get("class_name"))
                  for t in tests]
         pos = 0

@@ -289,11 +289,18 @@ def test_a_pair_that_ends_is_never_proved_endless(server, name, program, test, r
     assert reply["v"] == [real]
 
 
+# Cases the static gate refuses now: a module's dict changed through a helper's parameter
+# and an ABC registered through one leaked into the next pair in the runner (iso7:
+# tests/unit/test_executor_isolation.py), so such a program is unsafe, runs in a runner
+# of its own and is never watched.
+GATED_NOW = frozenset({"stdlib_module_dict", "abc_registry"})
+
+
 def test_the_cases_are_watched():
     """Not vacuous: every case passes the static gate the proofs had (so it was the
     runtime snapshot that had to see through it) - or is refused by the gate now."""
     for name, program, test, *_ in CASES + MEMORY_CASES:
-        assert not worker.may_touch_shared_state(program), name
+        assert worker.may_touch_shared_state(program) is (name in GATED_NOW), name
         assert not worker.may_touch_shared_state(test), name
 
 

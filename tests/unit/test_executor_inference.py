@@ -59,14 +59,22 @@ def test_hang_key_only_for_tests_whose_time_goes_into_one_call(source, keyed):
 
 
 def test_source_facts_answers_every_question_from_one_parse():
-    from coderm_evalplus.execute.worker import hang_provable, may_touch_shared_state, source_facts
+    from coderm_evalplus.execute.worker import (
+        hang_provable,
+        may_touch_shared_state,
+        shared_state_facts,
+        source_facts,
+    )
 
     for source in (HANGS_ON_5, "import numpy as np\nimport os\nos.environ['x'] = '1'\n",
-                   "assert [1] == f(2)\n", "class A:\n    pass\n", "def (:\n"):
+                   "assert [1] == f(2)\n", "class A:\n    pass\n", "def (:\n",
+                   "from copy import dispatch_table as T\nassert math.pi > 3\n"):
         facts = source_facts(source)
+        shared = shared_state_facts(source)
         assert facts == (may_touch_shared_state(source), program_repeats(source),
                          hang_key(source), tuple(warm_imports(source)),
-                         hang_provable(source), hang_provable(source, test=True))
+                         hang_provable(source), hang_provable(source, test=True),
+                         shared.assumes, shared.rebinds)
     assert source_facts("import numpy.linalg\n").warm == ("numpy.linalg",)
 
 
