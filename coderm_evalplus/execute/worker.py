@@ -109,6 +109,7 @@ import math
 import mmap
 import os
 import pickle
+import random
 import resource
 import select
 import shutil
@@ -162,6 +163,35 @@ _tuple = tuple
 _WORKER_FILE = __file__
 _thread_time = time.thread_time
 _monotonic = time.monotonic
+_random_seed = random.seed  # bound to the module's generator before any pair could replace it
+_RNG_SEED = 0
+
+
+def _uses_rng(source: str) -> bool:
+    """Does this source possibly draw from a global random generator (``random``,
+    ``numpy.random``)?  A substring test: cheap, and a false yes only costs a reseed."""
+    return "random" in source
+
+
+def _seed_rngs() -> None:
+    """Seed the process-wide generators a pair may draw from, before the pair runs.
+
+    A fresh interpreter seeds ``random`` (and numpy its global generator) from the OS, so
+    a candidate that draws random numbers (HumanEval/39's samples call
+    ``random.randint``) would get a different verdict on every run - the same inputs
+    must give the same verdicts.  Any fixed seed is one a fresh interpreter could have
+    drawn, so the semantics stay "a fresh interpreter per pair", made reproducible; the
+    same seed before every pair also keeps one pair's draws from moving the next one's.
+    ``numpy.random`` is seeded when it is loaded (the server imports it with numpy, see
+    ``Server._warm``).  ``torch`` and others are not seeded (not checked).
+    """
+    _random_seed(_RNG_SEED)
+    nprandom = sys.modules.get("numpy.random")
+    if nprandom is not None:
+        try:
+            nprandom.seed(_RNG_SEED)
+        except BaseException:  # a broken or replaced numpy: the pair will see it itself
+            pass
 
 _PROTOCOL_VERSION = 1
 
@@ -3074,6 +3104,7 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
         pristine = None
         last_program: object = None
         program_code = None
+        program_rng = False
         while True:
             size = _REC_LEN.unpack(_read_exact(cmd_fd, _REC_LEN.size))[0]
             program, tests, start, stop, probe, unsafe, skip, watched, keys = pickle.loads(
@@ -3083,6 +3114,7 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
             if program != last_program:  # consecutive batches mostly share their candidate
                 program_code = _compile(program, "<candidate>")
                 last_program = program
+                program_rng = _uses_rng(program)
             if probe:
                 _HDR.pack_into(shm, 0, _PROBE, _monotonic(), _thread_time())
                 if program_code is None:
@@ -3090,6 +3122,8 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
                     report(_BATCH_END, 0)
                     continue
                 ns = _fresh_namespace()
+                if program_rng:
+                    _seed_rngs()
                 try:
                     _exec(program_code, ns)
                     outcome = PASS
@@ -3117,6 +3151,9 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
                     continue
                 source, kind, class_name = tests[i]
                 test_code = code_of(source)
+                rng = program_rng or _uses_rng(source)
+                if rng:
+                    _seed_rngs()
                 modules = _len(sys.modules)
                 _HDR.pack_into(shm, 0, i, _monotonic(), _thread_time())
                 if test_code is None or program_code is None:
@@ -3126,7 +3163,7 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
                     try:
                         if i in watched:
                             verdict = _watched_pair(watch, i, program, source, program_code,
-                                                    test_code, kind, class_name, shm)
+                                                    test_code, kind, class_name, shm, rng)
                             if verdict == TIMEOUT and keys[i] is not None:
                                 proven.add(keys[i])
                         else:
@@ -3153,7 +3190,8 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
 
 
 def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_code,
-                  test_code, kind: str, class_name: str | None, shm: mmap.mmap) -> int:
+                  test_code, kind: str, class_name: str | None, shm: mmap.mmap,
+                  rng: bool = False) -> int:
     """Run pair ``i`` under the hang watch: TIMEOUT when a repeated state proved it
     endless; the verdict of an untraced run again when it was traced and ended anyway
     (or tracing disturbed it), so every other verdict comes from a run without tracing.
@@ -3174,6 +3212,8 @@ def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_c
     if _CUT.unpack_from(shm, _CUT_AT)[0] == i:  # cut at its limit (run_pair caught _Cut)
         return TIMEOUT
     _forget_output()  # the run again starts, as a fresh run, with no output written
+    if rng:
+        _seed_rngs()  # and with the generators the first run started from
     _HDR.pack_into(shm, 0, i, _monotonic(), _thread_time())  # a fresh budget, untraced
     return run_pair(program_code, test_code, kind, class_name)
 
@@ -3298,7 +3338,9 @@ class Server:
     def _warm(self, program: str) -> None:
         """Import the slow libraries ``program`` imports into the server (see
         :data:`_WARM_MODULES`); runners forked before that lack them, so they go."""
-        names = self._facts_of(program).warm
+        names = list(self._facts_of(program).warm)
+        if any(n.split(".")[0] == "numpy" for n in names):
+            names.append("numpy.random")  # lazy in numpy 2: loaded here, runners seed it
         fresh = False
         for name in names:
             if name in sys.modules or name in self._warm_failed:
