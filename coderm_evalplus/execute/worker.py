@@ -1010,6 +1010,11 @@ class SourceFacts(NamedTuple):
     assumes: frozenset[str] = frozenset()  # SharedState.assumes
     rebinds: frozenset[str] = frozenset()  # SharedState.rebinds
 
+    @property
+    def shared(self) -> SharedState:
+        """The :class:`SharedState` these facts hold (for :func:`pair_touches_shared_state`)."""
+        return SharedState(self.unsafe, self.assumes, self.rebinds)
+
 
 def source_facts(source: str) -> SourceFacts:
     """All the static facts of ``source`` from one parse and one walk (the server sees
@@ -3061,19 +3066,6 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
         def report(index: int, code: int) -> None:
             os.write(report_fd, _REC.pack(index, code))
 
-        def flush_output() -> None:
-            try:
-                sys.stdout.flush()
-                sys.stderr.flush()
-            except BaseException:
-                pass
-            try:
-                if os.lseek(1, 0, os.SEEK_CUR):  # only pay for truncation after output
-                    os.ftruncate(1, 0)
-                    os.lseek(1, 0, os.SEEK_SET)
-            except OSError:
-                pass
-
         codes: dict[str, object] = {}
         running = -1  # the pair that a cut signal may interrupt (-1: none)
         was_cut = False
@@ -3132,7 +3124,7 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
                 except BaseException:
                     outcome = ERROR
                 del ns
-                flush_output()
+                _forget_output(only_if_written=True)
                 report(_PROBE, outcome)
                 if outcome != PASS:
                     if not pristine.intact():
@@ -3173,7 +3165,7 @@ def _child_main(sandbox: Sandbox, limits: dict, cmd_fd: int, report_fd: int,
                         verdict = TIMEOUT
                     if was_cut:  # the server already counts it a TIMEOUT
                         verdict = TIMEOUT
-                flush_output()
+                _forget_output(only_if_written=True)
                 # an interrupted import may leave half a module behind: start afresh
                 tainted = unsafe[i] or not batch_state.intact() or (
                     was_cut and _len(sys.modules) != modules)
@@ -3218,17 +3210,20 @@ def _watched_pair(watch: HangWatch, i: int, program: str, source: str, program_c
     return run_pair(program_code, test_code, kind, class_name)
 
 
-def _forget_output() -> None:
+def _forget_output(only_if_written: bool = False) -> None:
     """Drop what the pair wrote so far (flushed, then the output file emptied): its output
-    cap counts from zero again."""
+    cap counts from zero again - for the next pair, or for a pair's run again.
+    ``only_if_written``: skip the truncation when the file offset is 0 (the common case
+    after a pair that printed nothing: no system call paid for it)."""
     try:
         sys.stdout.flush()
         sys.stderr.flush()
     except BaseException:
         pass
     try:
-        os.ftruncate(1, 0)
-        os.lseek(1, 0, os.SEEK_SET)
+        if not only_if_written or os.lseek(1, 0, os.SEEK_CUR):
+            os.ftruncate(1, 0)
+            os.lseek(1, 0, os.SEEK_SET)
     except OSError:
         pass
 
@@ -3466,10 +3461,9 @@ class Server:
         self._warm(program)
         for t in tests:
             _memo(_CODE, t.get("source", ""), lambda src: _compile(src, "<test>"))
-        mine = self._facts_of(program)
-        ours = SharedState(mine.unsafe, mine.assumes, mine.rebinds)
-        unsafe = [pair_touches_shared_state(ours, SharedState(f.unsafe, f.assumes, f.rebinds))
-                  for f in (self._facts_of(t.get("source", "")) for t in tests)]
+        ours = self._facts_of(program).shared
+        unsafe = [pair_touches_shared_state(ours, self._facts_of(t.get("source", "")).shared)
+                  for t in tests]
         specs = [(t.get("source", ""), t.get("kind", "unittest"), t.get("class_name"))
                  for t in tests]
         pos = 0
