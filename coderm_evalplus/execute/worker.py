@@ -2756,6 +2756,37 @@ class Sandbox:
             os.waitpid(sweeper, 0)
         self.reap_orphans()
 
+    def pair_processes_cpu(self, runner: int, since: float) -> float:
+        """CPU seconds (user + system, every thread) of the processes a runner's pair
+        started: those of the sandbox uid (without a uid drop: of the runner's session)
+        other than the runner itself that began at or after ``since`` (monotonic), alive
+        or not yet reaped.  Processes an earlier pair left behind are not charged to this
+        one.  Read only when a pair is past its deadline short of its CPU budget, so the
+        walk over /proc costs nothing on ordinary pairs."""
+        tick = os.sysconf("SC_CLK_TCK")
+        # /proc's start times are clock ticks since boot (CLOCK_BOOTTIME); one tick of
+        # rounding is allowed so that a child forked in the pair's first tick counts
+        floor = (time.clock_gettime(time.CLOCK_BOOTTIME) - (time.monotonic() - since)) \
+            * tick - 1
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == runner:
+                continue
+            try:
+                if self.uid is not None and os.stat(f"/proc/{entry}").st_uid != self.uid:
+                    continue
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+                # fields[k - 3] is stat's field k: 6 session, 14 utime, 15 stime,
+                # 22 starttime
+                if self.uid is None and int(fields[3]) != runner:
+                    continue
+                if int(fields[19]) >= floor:
+                    total += int(fields[11]) + int(fields[12])
+            except (OSError, IndexError, ValueError):
+                continue
+        return total / tick
+
     def reap_orphans(self) -> None:
         """Reap dead children that are not runners: a candidate's processes that outlived
         their runner and were killed by a uid sweep (see the subreaper note in __init__).
@@ -3577,6 +3608,7 @@ class Server:
         # the clock at the message's send (a runner kept off the CPU before its first
         # header write must not lose its budget to the wall clock)
         cpu_mark: float | None = _cpu_seconds(runner.pid)
+        pair_start = started  # when the running pair began (monotonic)
         awaiting_probe = probe
         failed_probe: int | None = None
         seen: tuple | None = None
@@ -3653,22 +3685,27 @@ class Server:
                 current = _PROBE if awaiting_probe else pos
                 if head[0] == current and head[1] >= started:  # it runs since head[1]
                     deadline, cpu_mark = head[1] + limit, head[2]
-                    backstop = head[1] + wall_backstop(limit)
+                    backstop, pair_start = head[1] + wall_backstop(limit), head[1]
                 elif head[0] != _IDLE:  # between two pairs: the next one starts by now
                     deadline, cpu_mark = now + limit, _cpu_seconds(runner.pid)
-                    backstop = now + wall_backstop(limit)
+                    backstop, pair_start = now + wall_backstop(limit), now
                 continue
             if now < deadline:
                 continue
             if cut is not None:  # it did not leave the cut pair in time
                 return pos, None, False
             used = _working_cpu_seconds(runner.pid) if cpu_mark is not None else None
-            if used is not None and cpu_mark is not None and now < backstop and \
-                    used - cpu_mark < limit - _CPU_SLACK:
+            if used is not None and cpu_mark is not None:
+                # the pair's budget covers every process it started, not only the
+                # runner's thread: a fork bomb's children take the cores from the runner
+                # they forked, which would otherwise wait for the wall-clock backstop
+                used = used - cpu_mark + self.sandbox.pair_processes_cpu(runner.pid,
+                                                                         pair_start)
+            if used is not None and now < backstop and used < limit - _CPU_SLACK:
                 # working but short of its CPU budget: the machine's load kept it off
                 # the CPU, so it gets the rest (up to the wall-clock backstop); a pair
                 # that sleeps or waits is cut at the wall-clock limit below
-                deadline = min(backstop, now + max(limit - (used - cpu_mark), 0.002))
+                deadline = min(backstop, now + max(limit - used, 0.002))
                 continue
             if awaiting_probe:
                 return pos, TIMEOUT, False
