@@ -2923,6 +2923,12 @@ def _enter_sandbox(sandbox: Sandbox, limits: dict, import_dirs: list) -> None:
                        "TMPDIR": sandbox.workdir})
     tempfile.tempdir = sandbox.workdir
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+    # the dispositions of a fresh interpreter started from a terminal, whatever started
+    # us: a shell without job control starts background commands (`nohup cmd &`, CI
+    # scripts) with SIGINT and SIGQUIT ignored, Python keeps an inherited SIG_IGN, and a
+    # pair that checks or raises them would get another verdict when run that way
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
 
 
 def _open_import_dirs() -> list[tuple[int, str, int]]:
