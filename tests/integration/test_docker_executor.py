@@ -195,11 +195,19 @@ finally:
 """
 
 
+def _as_from_a_terminal() -> None:
+    """SIGINT as a run started from a terminal has it, where Ctrl-C sends it: pytest
+    itself may run with SIGINT ignored (a shell without job control starts background
+    commands so), and the run would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_docker_containers_removed_when_run_is_signalled(sig):
     run_id = f"sigtest-{sig.name.lower()}-{os.getpid()}"
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, IMAGE, run_id],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_as_from_a_terminal)
     try:
         end = time.monotonic() + 60
         while len(containers(run_id)) < 2 and time.monotonic() < end:
