@@ -49,7 +49,8 @@ interpreter per pair:
   it could forge pipe records: with code flagged by :func:`may_touch_shared_state`.
 
 Time-limit policy (:data:`TIMEOUT_POLICY`; why verdicts do not depend on the machine's
-load): a pair is a TIMEOUT only once it used ``time_limit`` seconds of CPU - default 1 s,
+load): a pair is a TIMEOUT only once it used ``time_limit`` seconds of CPU (the runner's
+thread and every process the pair started, :meth:`Sandbox.pair_processes_cpu`) - default 1 s,
 the paper's, whose executor gave each test (for CodeRM, each unittest class: one column of
 the matrix) a 1 s alarm.  CPU time, because it hardly moves with load while wall time
 does.  No shorter screening limit ever records a TIMEOUT: a pair that ends early is decided
@@ -208,7 +209,8 @@ def _importable(name: str) -> bool:
 # candidates that import it (see _WARM_MODULES); the policy name says whether it is warm.
 _WARM_TORCH = ("torch",) if _importable("torch") else ()
 
-TIMEOUT_POLICY = "cpu-budget/3: TIMEOUT at time_limit s of CPU (R/D), wall for S, " \
+TIMEOUT_POLICY = "cpu-budget/4: TIMEOUT at time_limit s of CPU of the pair's processes " \
+    "(runner R/D), wall for S, " \
     "backstop 30L+10s, no screening limit, hang proofs: repeated whole state " \
     "(watch at 5% of the limit for 3%, uncharged), uncharged imports: numpy pandas " \
     "matplotlib scipy sklearn seaborn" + "".join(" " + m for m in _WARM_TORCH)
