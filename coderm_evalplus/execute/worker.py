@@ -99,7 +99,6 @@ of that uid is killed.  Without root these two are best effort and reported in t
 from __future__ import annotations
 
 import ast
-import builtins
 import copy
 import ctypes
 import ctypes.util
@@ -583,9 +582,6 @@ def _module_scope(root: ast.AST) -> set[int]:
         else:
             stack += ast.iter_child_nodes(node)
     return out
-
-
-_BUILTIN_NAMES = dict(vars(builtins))
 
 
 def _bound_names(nodes: list[ast.AST]) -> set[str]:
@@ -2771,21 +2767,14 @@ class Sandbox:
         floor = (time.clock_gettime(time.CLOCK_BOOTTIME) - (time.monotonic() - since)) \
             * tick - 1
         total = 0
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit() or int(entry) == runner:
-                continue
+        for fields in _process_stats(self.uid, runner):
+            # fields[k - 3] is stat's field k: 6 session, 14 utime, 15 stime, 22 starttime
             try:
-                if self.uid is not None and os.stat(f"/proc/{entry}").st_uid != self.uid:
-                    continue
-                with open(f"/proc/{entry}/stat", "rb") as f:
-                    fields = f.read().rsplit(b")", 1)[1].split()
-                # fields[k - 3] is stat's field k: 6 session, 14 utime, 15 stime,
-                # 22 starttime
                 if self.uid is None and int(fields[3]) != runner:
                     continue
                 if int(fields[19]) >= floor:
                     total += int(fields[11]) + int(fields[12])
-            except (OSError, IndexError, ValueError):
+            except (IndexError, ValueError):
                 continue
         return total / tick
 
@@ -2817,20 +2806,26 @@ class Sandbox:
                     pass
 
 
-def _live_processes_of(uid: int, me: int) -> bool:
-    """Is any process of ``uid`` other than ``me`` alive (not a zombie)?"""
+def _process_stats(uid: int | None, skip: int):
+    """The fields of ``/proc/PID/stat`` after the command name (``fields[0]`` is the
+    state, stat's field 3) of every process but ``skip``, of ``uid`` only unless it is
+    None; processes that end while being read are left out."""
     for entry in os.listdir("/proc"):
-        if not entry.isdigit() or int(entry) == me:
+        if not entry.isdigit() or int(entry) == skip:
             continue
         try:
-            if os.stat(f"/proc/{entry}").st_uid != uid:
+            if uid is not None and os.stat(f"/proc/{entry}").st_uid != uid:
                 continue
             with open(f"/proc/{entry}/stat", "rb") as f:
-                if f.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X"):
-                    return True
+                yield f.read().rsplit(b")", 1)[1].split()
         except (OSError, IndexError):
             continue
-    return False
+
+
+def _live_processes_of(uid: int, me: int) -> bool:
+    """Is any process of ``uid`` other than ``me`` alive (not a zombie)?"""
+    return any(fields and fields[0] not in (b"Z", b"X")
+               for fields in _process_stats(uid, me))
 
 
 def _kill_own_uid(rounds: int = 50) -> None:
@@ -3611,7 +3606,6 @@ class Server:
         r = runner.rep_r
         buf = b""
         deadline = started + limit
-        backstop = started + wall_backstop(limit)
         # runner CPU clock when the current pair began; until the header names a pair,
         # the clock at the message's send (a runner kept off the CPU before its first
         # header write must not lose its budget to the wall clock)
@@ -3692,11 +3686,9 @@ class Server:
                 seen = (pos, head)
                 current = _PROBE if awaiting_probe else pos
                 if head[0] == current and head[1] >= started:  # it runs since head[1]
-                    deadline, cpu_mark = head[1] + limit, head[2]
-                    backstop, pair_start = head[1] + wall_backstop(limit), head[1]
+                    deadline, cpu_mark, pair_start = head[1] + limit, head[2], head[1]
                 elif head[0] != _IDLE:  # between two pairs: the next one starts by now
-                    deadline, cpu_mark = now + limit, _cpu_seconds(runner.pid)
-                    backstop, pair_start = now + wall_backstop(limit), now
+                    deadline, cpu_mark, pair_start = now + limit, _cpu_seconds(runner.pid), now
                 continue
             if now < deadline:
                 continue
@@ -3709,6 +3701,7 @@ class Server:
                 # they forked, which would otherwise wait for the wall-clock backstop
                 used = used - cpu_mark + self.sandbox.pair_processes_cpu(runner.pid,
                                                                          pair_start)
+            backstop = pair_start + wall_backstop(limit)
             if used is not None and now < backstop and used < limit - _CPU_SLACK:
                 # working but short of its CPU budget: the machine's load kept it off
                 # the CPU, so it gets the rest (up to the wall-clock backstop); a pair
